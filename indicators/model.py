@@ -1,0 +1,200 @@
+"""Typed schema of the indicator registry (one YAML file per scheme).
+
+The YAML layout is ``{scheme: Scheme, indicators: [Indicator, ...]}``; the
+checks that need the scheme (stages, period, dimensions, reference series) are
+made in :mod:`indicators.registry`, so that every message names file,
+indicator and field.
+"""
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import Annotated, Optional
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+
+from .periods import Month
+
+# Units the documents use, with the decimals a reported value may carry.
+UNIT_DECIMALS: dict[str, int] = {
+    "件": 0, "家": 0, "人": 0, "次": 0, "个": 0, "项": 0, "场次": 0, "人次": 0,
+    "亿元": 2, "万元": 2, "%": 2, "件/万人": 2, "小时": 1, "学时": 1,
+}
+COUNT_UNITS = {u for u, d in UNIT_DECIMALS.items() if d == 0}
+
+
+class Kind(str, Enum):
+    annual = "annual"                          # 年新增45件以上: a yearly amount of quarterly flows
+    cumulative = "cumulative"                  # 累计达700件以上: a stock (or running total) by the deadline
+    rate = "rate"                              # 按期结案率达100%: must hold in every period
+    share = "share"                            # 占属地企业数量的30%以上: a percentage level by the deadline
+    range = "range"                            # 2—3家: a stock between min and max
+    relative_reference = "relative_reference"  # 不低于同期本省平均水平的2倍 / 增速高于全省平均水平
+    relative_baseline = "relative_baseline"    # 在2022年基础上翻一番
+    milestone = "milestone"                    # 成立领导小组, 形成分析报告: done (1) or not (0)
+
+
+class Direction(str, Enum):
+    increase = "increase"
+    decrease = "decrease"
+
+
+class Reporting(str, Enum):
+    flow = "flow"    # the quarter's own amount
+    stock = "stock"  # the level at quarter end
+
+
+def _month(v):
+    if isinstance(v, Month):
+        return v
+    if isinstance(v, date):
+        return Month(v.year, v.month)
+    return Month.parse(str(v))
+
+
+MonthField = Annotated[Month, BeforeValidator(_month), PlainSerializer(str, return_type=str)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Document(Strict):
+    title: str = Field(min_length=1)
+    number: Optional[str] = None  # 文号, e.g. 泸市府办发〔2024〕23号
+    issuer: str = Field(min_length=1)
+    date: date
+    url: Optional[str] = None
+
+
+class Period(Strict):
+    start: MonthField
+    end: MonthField
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end < self.start:
+            raise ValueError("period end is before its start")
+        return self
+
+
+class Stage(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(min_length=1)
+    start: MonthField
+    end: Optional[MonthField] = None  # open-ended (巩固提高: 2025年8月及以后)
+    work: str = ""                     # 工作内容, verbatim where the document gives it
+    clause: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"stage {self.id}: end is before start")
+        return self
+
+    def contains(self, d: date) -> bool:
+        return self.start.first_day <= d and (self.end is None or d <= self.end.last_day)
+
+
+class LeadingGroup(Strict):
+    name: str
+    office: str
+    clause: str = ""
+
+
+class Thresholds(Strict):
+    """p >= on_track gives on_track; warning <= p < on_track gives warning; below, behind."""
+
+    on_track: float = 1.0
+    warning: float = Field(0.8, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.warning > self.on_track:
+            raise ValueError("warning threshold above on_track threshold")
+        return self
+
+
+class ReferenceSeries(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    unit: str
+    interpretation: str = ""
+
+
+class Scheme(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    short_name: str
+    region: str                    # the region the document governs (default region)
+    region_level: str = "county"   # county | city | province
+    document: Document
+    period: Period
+    stages: list[Stage] = Field(min_length=1)
+    leading_group: Optional[LeadingGroup] = None
+    thresholds: Thresholds = Thresholds()
+    dimensions: list[str] = Field(min_length=1)
+    reference_series: list[ReferenceSeries] = []
+    note: str = ""                 # how the file was read from the document
+
+    def stage(self, stage_id: str) -> Stage:
+        return next(s for s in self.stages if s.id == stage_id)
+
+    def stage_at(self, d: date) -> Optional[Stage]:
+        """The stage in force on ``d``; where two overlap (a shared month) the later one."""
+        found = [s for s in self.stages if s.contains(d)]
+        return found[-1] if found else None
+
+
+class Baseline(Strict):
+    value: float
+    as_of: date
+    source: str = ""
+
+
+class Target(Strict):
+    value: Optional[float] = None      # annual, cumulative, rate, share
+    min: Optional[float] = None        # range
+    max: Optional[float] = None        # range
+    factor: Optional[float] = None     # relative_* (2 = 两倍 / 翻一番)
+    reference: Optional[str] = None    # relative_reference: id of a scheme reference series
+    strict: bool = False               # 高于 (>) rather than 不低于 (>=)
+    text: str = ""                     # the target as the document words it, e.g. "45件以上"
+
+
+class Indicator(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    scheme: str = ""                   # filled from the file's scheme when omitted
+    name: str = Field(min_length=1)
+    dimension: str
+    unit: str
+    kind: Kind
+    direction: Direction = Direction.increase
+    baseline: Optional[Baseline] = None
+    target: Target = Target()
+    start: Optional[MonthField] = None  # first month counted; default: scheme period start
+    deadline: date
+    stage: str
+    reporting: Reporting
+    lead_units: list[str] = []
+    responsible_units: list[str] = Field(min_length=1)
+    section: str = ""                  # 工作目标 / 工作任务 / 工作步骤 / 保障措施 ...
+    clause: str = Field(min_length=1)  # e.g. 三(二)1
+    quote: str = Field(min_length=1)   # the verbatim sentence
+    interpretation: str = ""           # 口径说明
+
+    @property
+    def decimals(self) -> int:
+        return UNIT_DECIMALS.get(self.unit, 2)
+
+    @property
+    def all_units(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for u in [*self.lead_units, *self.responsible_units]:
+            seen.setdefault(u, None)
+        return list(seen)
+
+
+class SchemeFile(Strict):
+    scheme: Scheme
+    indicators: list[Indicator] = Field(min_length=1)

@@ -1,0 +1,116 @@
+"""Quarters (reporting periods) and months, the time units of the schemes.
+
+A period is written ``2024Q2`` everywhere (files, URLs, database); the UI reads
+it as ``2024年第2季度``.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_PERIOD_RE = re.compile(r"^\s*(\d{4})\s*[Qq]\s*([1-4])\s*$")
+_MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    year: int
+    q: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.q <= 4:
+            raise ValueError(f"quarter must be 1..4, got {self.q}")
+
+    @classmethod
+    def parse(cls, text: str) -> "Quarter":
+        m = _PERIOD_RE.match(str(text))
+        if not m:
+            raise ValueError(f"bad period {text!r}: expected e.g. 2024Q2")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    @classmethod
+    def containing(cls, d: date) -> "Quarter":
+        return cls(d.year, (d.month - 1) // 3 + 1)
+
+    @classmethod
+    def latest_ended(cls, as_of: date) -> "Quarter":
+        """The latest quarter ending on or before ``as_of`` (the evaluation quarter)."""
+        q = cls.containing(as_of)
+        return q if q.end == as_of else q.prev()
+
+    @property
+    def start(self) -> date:
+        return date(self.year, 3 * self.q - 2, 1)
+
+    @property
+    def end(self) -> date:
+        m = 3 * self.q
+        return date(self.year, m, calendar.monthrange(self.year, m)[1])
+
+    def next(self) -> "Quarter":
+        return Quarter(self.year + 1, 1) if self.q == 4 else Quarter(self.year, self.q + 1)
+
+    def prev(self) -> "Quarter":
+        return Quarter(self.year - 1, 4) if self.q == 1 else Quarter(self.year, self.q - 1)
+
+    def __add__(self, n: int) -> "Quarter":
+        idx = self.index + n
+        return Quarter(idx // 4, idx % 4 + 1)
+
+    def __sub__(self, other: "Quarter") -> int:
+        return self.index - other.index
+
+    @property
+    def index(self) -> int:
+        return self.year * 4 + self.q - 1
+
+    def __str__(self) -> str:
+        return f"{self.year}Q{self.q}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年第{self.q}季度"
+
+
+def quarter_range(first: Quarter, last: Quarter) -> list[Quarter]:
+    return [first + i for i in range(last - first + 1)] if last >= first else []
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """A calendar month, as the documents date stages (``2022-08``)."""
+
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Month":
+        m = _MONTH_RE.match(str(text))
+        if not m or not 1 <= int(m.group(2)) <= 12:
+            raise ValueError(f"bad month {text!r}: expected e.g. 2022-08")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def last_day(self) -> date:
+        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年{self.month}月"
+
+
+def parse_date(text: str) -> date:
+    """Parse ``YYYY-MM-DD`` strictly (command-line ``--as-of``)."""
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError as exc:
+        raise ValueError(f"bad date {text!r}: expected YYYY-MM-DD") from exc
