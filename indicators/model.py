@@ -188,6 +188,12 @@ class Indicator(Strict):
         return UNIT_DECIMALS.get(self.unit, 2)
 
     @property
+    def reporting_unit(self) -> str:
+        """The one department that enters this indicator's quarterly value:
+        the first lead unit, else the first responsible unit."""
+        return (self.lead_units or self.responsible_units)[0]
+
+    @property
     def all_units(self) -> list[str]:
         seen: dict[str, None] = {}
         for u in [*self.lead_units, *self.responsible_units]:
