@@ -34,6 +34,14 @@ class Kind(str, Enum):
     milestone = "milestone"                    # 成立领导小组, 形成分析报告: done (1) or not (0)
 
 
+KIND_LABELS = {
+    "annual": "年度量", "cumulative": "累计量", "rate": "比率(每期)", "share": "占比",
+    "range": "区间", "relative_reference": "相对参照值", "relative_baseline": "相对基期",
+    "milestone": "里程碑",
+}
+REPORTING_LABELS = {"flow": "填报当季新增量", "stock": "填报季末累计(存量)值"}
+
+
 class Direction(str, Enum):
     increase = "increase"
     decrease = "decrease"

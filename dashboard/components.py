@@ -1,0 +1,96 @@
+"""Small UI pieces shared by the pages: lights, numbers with units, progress bars."""
+from __future__ import annotations
+
+from typing import Optional
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from indicators.model import Indicator
+from indicators.statuses import SEVERITY, Status
+
+FONT_FAMILY = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
+
+
+def fmt_number(value: Optional[float], decimals: int = 0) -> str:
+    if value is None:
+        return "—"
+    if decimals == 0 and abs(value - round(value)) < 1e-9:
+        return f"{int(round(value)):,}"
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def fmt_value(value: Optional[float], ind: Indicator) -> str:
+    if ind.kind.value == "milestone":
+        if value is None:
+            return "—"
+        return "已完成" if value >= 1 else "未完成"
+    if value is None:
+        return "—"
+    unit = ind.unit
+    return f"{fmt_number(value, ind.decimals)}{unit}" if unit == "%" else f"{fmt_number(value, ind.decimals)} {unit}"
+
+
+def target_text(ind: Indicator) -> str:
+    t = ind.target
+    if t.text:
+        return t.text
+    if ind.kind.value == "range" and t.min is not None:
+        return f"{fmt_number(t.min)}—{fmt_number(t.max)} {ind.unit}"
+    if t.value is not None:
+        return fmt_value(t.value, ind)
+    return "—"
+
+
+def light(status: Status, indicator_id: str = "", size: str = "", stale: bool = False) -> html.Span:
+    """A traffic light: colour + shape + label, never colour alone."""
+    status = Status(status)
+    return html.Span(
+        [html.Span(status.shape, className="light-shape", **{"aria-hidden": "true"}),
+         html.Span(status.label, className="light-label")],
+        className=f"light light-{status.value} {size} {'light-stale' if stale else ''}".strip(),
+        title=status.label + ("(沿用最近一次填报)" if stale else ""),
+        **{"data-status": status.value, "data-indicator": indicator_id},
+    )
+
+
+def legend() -> html.Div:
+    return html.Div([light(s) for s in SEVERITY], className="legend", **{"aria-label": "图例"})
+
+
+def progress_bar(p: Optional[float], status: Status) -> html.Div:
+    """Progress against the expected path; full width at p = 1."""
+    pct = 0 if p is None else max(0.0, min(p, 1.0)) * 100
+    label = "—" if p is None else f"{p * 100:.0f}%"
+    return html.Div(
+        [html.Div(className=f"pbar-fill bg-{Status(status).value}", style={"width": f"{pct:.0f}%"}),
+         html.Span(label, className="pbar-label")],
+        className="pbar", title=f"完成进度 {label}",
+    )
+
+
+TREND_ARROWS = {"up": ("↑", "较上季度上升"), "flat": ("→", "与上季度持平"), "down": ("↓", "较上季度下降")}
+
+
+def trend_arrow(trend: Optional[str]) -> html.Span:
+    arrow, text = TREND_ARROWS.get(trend or "", ("·", "无上季度数据"))
+    return html.Span(arrow, className=f"trend trend-{trend or 'none'}", title=text)
+
+
+def demo_banner() -> dbc.Alert:
+    return dbc.Alert(
+        [html.Strong("示例数据"), " · 本页显示的是虚构的演示数据,仅用于体验功能,不代表任何单位的真实填报。"],
+        color="warning", className="demo-banner mb-0 rounded-0 py-1 text-center", id="demo-banner",
+    )
+
+
+def status_counts(counts: dict, total: int) -> html.Div:
+    cells = []
+    for s in SEVERITY:
+        n = counts.get(s.value, counts.get(s, 0))
+        cells.append(html.Div([light(s, size="light-sm"), html.Span(str(n), className="count-n")],
+                              className="count-cell", **{"data-count-status": s.value}))
+    cells.append(html.Div([html.Span("合计", className="count-total-label"), html.Span(str(total), className="count-n")],
+                          className="count-cell count-total"))
+    return html.Div(cells, className="status-counts")

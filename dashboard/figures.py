@@ -1,0 +1,124 @@
+"""Plotly figures, shared by the pages and the Word report (no Dash here)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Optional
+
+import plotly.graph_objects as go
+
+from indicators.model import Indicator, Scheme
+from indicators.periods import Quarter
+from indicators.statuses import COLOURS, LABELS, SEVERITY, SHAPES, Status
+
+FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif'
+STAGE_FILLS = ["#E8EEF7", "#F3F6EC", "#FBF1E4", "#EFEAF6", "#E9F4F4"]
+
+
+def _base_layout(fig: go.Figure, height: int, **kw) -> go.Figure:
+    fig.update_layout(
+        font={"family": FONT, "size": 13, "color": "#222"},
+        paper_bgcolor="white", plot_bgcolor="white",
+        height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, **kw,
+    )
+    return fig
+
+
+def stage_timeline(scheme: Scheme, as_of: date, today: Optional[date] = None) -> go.Figure:
+    """The scheme's stages as bars, with the as-of marker and today."""
+    today = today or date.today()
+    end_all = max(as_of, today, scheme.period.end.last_day) + timedelta(days=60)
+    fig = go.Figure()
+    current = scheme.stage_at(as_of)
+    for i, st in enumerate(scheme.stages):
+        start = st.start.first_day
+        end = st.end.last_day if st.end else end_all
+        is_current = current is not None and st.id == current.id
+        span = f"{st.start.label}—{st.end.label if st.end else '以后'}"
+        fig.add_trace(go.Bar(
+            y=["阶段"], x=[(end - start).days * 86400000], base=[start.isoformat()], orientation="h",
+            marker={"color": "#1F5FA8" if is_current else "#A9BCD6", "line": {"color": "white", "width": 2}},
+            text=f"{st.name}<br>{span}", textposition="inside", insidetextanchor="middle",
+            textfont={"color": "white" if is_current else "#12315A", "size": 12},
+            hovertemplate=f"{st.name}:{span}<extra></extra>", showlegend=False, name=st.name,
+        ))
+    fig.add_vline(x=as_of.isoformat(), line={"color": "#D55E00", "width": 3})
+    fig.add_annotation(x=as_of.isoformat(), y=1.0, yref="paper", yanchor="bottom", text=f"截至 {as_of:%Y-%m-%d}",
+                       showarrow=False, font={"color": "#D55E00", "size": 12})
+    if today != as_of:
+        fig.add_vline(x=today.isoformat(), line={"color": "#444", "width": 1.5, "dash": "dot"})
+        fig.add_annotation(x=today.isoformat(), y=0, yref="paper", yanchor="top", text=f"今天 {today:%Y-%m-%d}",
+                           showarrow=False, font={"color": "#444", "size": 11})
+    _base_layout(fig, 120, barmode="overlay", margin={"l": 10, "r": 10, "t": 22, "b": 22})
+    fig.update_yaxes(visible=False)
+    fig.update_xaxes(type="date", tickformat="%Y年%-m月", showgrid=False,
+                     range=[scheme.stages[0].start.first_day.isoformat(), end_all.isoformat()])
+    return fig
+
+
+def status_heatmap(rows: list[tuple[str, str]], quarters: list[Quarter],
+                   statuses: dict[str, dict[Quarter, Status]]) -> go.Figure:
+    """Indicators × quarters; each cell coloured and marked with the status shape."""
+    order = list(SEVERITY)
+    n = len(order)
+    # Discrete colour scale: one flat band per status.
+    scale = []
+    for i, s in enumerate(order):
+        scale += [[i / n, COLOURS[s]], [(i + 1) / n, COLOURS[s]]]
+    z, text, hover = [], [], []
+    for ind_id, name in rows:
+        zr, tr, hr = [], [], []
+        for q in quarters:
+            s = statuses.get(ind_id, {}).get(q)
+            zr.append(order.index(s) + 0.5 if s else None)
+            tr.append(SHAPES[s] if s else "")
+            hr.append(f"{name}<br>{q.label}:{LABELS[s]}" if s else "")
+        z.append(zr), text.append(tr), hover.append(hr)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[q.label.replace("年第", "Q").replace("季度", "") for q in quarters], y=[name for _, name in rows],
+        zmin=0, zmax=n, colorscale=scale, showscale=False, text=text, texttemplate="%{text}",
+        textfont={"color": "white", "size": 11}, hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
+        xgap=2, ygap=2,
+    ))
+    _base_layout(fig, max(220, 22 * len(rows) + 80))
+    fig.update_yaxes(autorange="reversed", automargin=True, tickfont={"size": 11})
+    fig.update_xaxes(side="top", tickfont={"size": 11})
+    return fig
+
+
+def indicator_chart(ind: Indicator, scheme: Scheme, points: list[tuple[Quarter, Optional[float], Optional[float]]],
+                    target: Optional[float], as_of: Quarter) -> go.Figure:
+    """Reported level against the expected path and the target, stages shaded, deadline marked.
+
+    ``points``: (quarter, actual level, expected level) from the status engine.
+    """
+    fig = go.Figure()
+    xs = [q.end.isoformat() for q, _, _ in points]
+    for i, st in enumerate(scheme.stages):
+        x1 = (st.end.last_day if st.end else max([ind.deadline, as_of.end, scheme.period.end.last_day])).isoformat()
+        fig.add_vrect(x0=st.start.first_day.isoformat(), x1=x1, fillcolor=STAGE_FILLS[i % len(STAGE_FILLS)],
+                      opacity=1, layer="below", line_width=0,
+                      annotation_text=st.name, annotation_position="top left", annotation_font_size=11)
+    unit = "" if ind.kind.value == "milestone" else ind.unit
+    fig.add_trace(go.Scatter(x=xs, y=[e for _, _, e in points], name="按进度应达", mode="lines",
+                             line={"color": "#666", "dash": "dash", "width": 2}, connectgaps=True))
+    fig.add_trace(go.Scatter(x=xs, y=[a for _, a, _ in points], name="实际", mode="lines+markers",
+                             line={"color": "#0072B2", "width": 3}, marker={"size": 8, "symbol": "circle"}))
+    if target is not None:
+        fig.add_hline(y=target, line={"color": "#007A5E", "width": 2},
+                      annotation_text=f"目标 {target:g}{unit}", annotation_position="top right")
+    fig.add_vline(x=ind.deadline.isoformat(), line={"color": "#8B1E1E", "width": 2, "dash": "dot"})
+    fig.add_annotation(x=ind.deadline.isoformat(), y=0, yref="paper", text=f"截止 {ind.deadline:%Y-%m-%d}",
+                       showarrow=False, yanchor="bottom", font={"color": "#8B1E1E", "size": 11})
+    _base_layout(fig, 380, legend={"orientation": "h", "y": -0.15}, yaxis_title=unit or None)
+    fig.update_xaxes(type="date", tickformat="%Y年%-m月", showgrid=True, gridcolor="#eee")
+    fig.update_yaxes(showgrid=True, gridcolor="#eee", rangemode="tozero")
+    return fig
+
+
+def graph_config(filename: str) -> dict:
+    """Download button gives a 2× PNG named scheme_indicator_asof.png; no link to plotly's cloud."""
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    }

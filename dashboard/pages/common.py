@@ -1,0 +1,109 @@
+"""What every monitoring page shares: resolving scheme/region/quarter from the
+URL, the selector row, and the screenshot title."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from indicators.periods import Quarter
+
+from .. import urlstate
+
+
+@dataclass(frozen=True)
+class View:
+    scheme_id: str
+    region: str
+    quarter: Quarter
+
+    def search(self, **extra) -> str:
+        return urlstate.build(scheme=self.scheme_id, region=self.region, q=str(self.quarter), **extra)
+
+
+def resolve(service, params: dict, scheme_id: Optional[str] = None, region: Optional[str] = None,
+            quarter: Optional[str] = None) -> View:
+    """Pick a valid view from (possibly stale or hand-edited) URL parameters."""
+    schemes = list(service.registry.schemes)
+    sid = scheme_id or params.get("scheme")
+    if sid not in service.registry.schemes:
+        sid = "anning" if "anning" in service.registry.schemes else schemes[0]
+    regions = service.regions(sid)
+    reg = region or params.get("region")
+    if reg not in regions:
+        reg = regions[0]
+    allowed = service.quarters(sid, reg)
+    default = service.default_quarter(sid, reg)
+    q = urlstate.quarter({"q": quarter or params.get("q", "")}, default, allowed)
+    return View(sid, reg, q)
+
+
+def scheme_options(service) -> list[dict]:
+    return [{"label": s.short_name + " · " + s.name, "value": s.id} for s in service.registry.schemes.values()]
+
+
+def quarter_options(service, view: View) -> list[dict]:
+    return [{"label": q.label, "value": str(q)} for q in reversed(service.quarters(view.scheme_id, view.region))]
+
+
+def region_options(service, scheme_id: str) -> list[dict]:
+    return [{"label": r, "value": r} for r in service.regions(scheme_id)]
+
+
+def title_text(service, view: View, what: str = "") -> str:
+    scheme = service.scheme(view.scheme_id)
+    parts = [view.region, f"截至{view.quarter.label}"]
+    return " · ".join(parts) + (f" · {what}" if what else "") + f"({scheme.short_name}方案)"
+
+
+def selector_row(service, view: View, scheme_id: str, region_id: str, quarter_id: str) -> dbc.Row:
+    from dash import dcc
+
+    return dbc.Row(
+        [
+            dbc.Col([dbc.Label("方案", html_for=scheme_id, className="small mb-0"),
+                     dcc.Dropdown(id=scheme_id, options=scheme_options(service), value=view.scheme_id,
+                                  clearable=False, searchable=False)], md=5),
+            dbc.Col([dbc.Label("地区", html_for=region_id, className="small mb-0"),
+                     dcc.Dropdown(id=region_id, options=region_options(service, view.scheme_id),
+                                  value=view.region, clearable=False)], md=3),
+            dbc.Col([dbc.Label("截至季度", html_for=quarter_id, className="small mb-0"),
+                     dcc.Dropdown(id=quarter_id, options=quarter_options(service, view), value=str(view.quarter),
+                                  clearable=False, searchable=False)], md=3),
+        ],
+        className="g-2 selectors no-print",
+    )
+
+
+def page_title(title_id: str, text: str, subtitle: str = "") -> html.Div:
+    return html.Div([html.H1(text, id=title_id, className="page-title"),
+                     html.Div(subtitle, className="page-subtitle text-muted")], className="title-block")
+
+
+def resolve_from_controls(service, trigger, scheme_id, region, quarter, scheme_trigger_id) -> View:
+    """After a scheme change the old region and quarter may not exist: reset them."""
+    if trigger == scheme_trigger_id:
+        return resolve(service, {}, scheme_id=scheme_id)
+    return resolve(service, {}, scheme_id=scheme_id, region=region, quarter=quarter)
+
+
+def register_view_page(app, service, *, scheme_id, region_id, quarter_id, title_id, body_id, what, body):
+    """The callback of a page that is a selector row plus one body rendered from the view."""
+    from dash import Input, Output, ctx
+
+    from .. import ids
+
+    @app.callback(
+        Output(region_id, "options"), Output(region_id, "value"),
+        Output(quarter_id, "options"), Output(quarter_id, "value"),
+        Output(title_id, "children"), Output(body_id, "children"),
+        Output(ids.URL, "search", allow_duplicate=True),
+        Input(scheme_id, "value"), Input(region_id, "value"), Input(quarter_id, "value"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def update(scheme, region, quarter):
+        view = resolve_from_controls(service, ctx.triggered_id, scheme, region, quarter, scheme_id)
+        return (region_options(service, view.scheme_id), view.region, quarter_options(service, view),
+                str(view.quarter), title_text(service, view, what), body(service, view), view.search())

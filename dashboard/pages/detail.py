@@ -1,0 +1,144 @@
+"""指标详情: chart against the expected path, reported values, citation, explanation, history."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, dcc, html
+
+from indicators.model import KIND_LABELS, REPORTING_LABELS
+from indicators.periods import Quarter, quarter_range
+
+from .. import figures, ids, urlstate
+from ..components import fmt_value, light, target_text
+from .common import View, page_title, resolve
+
+PREFIX = "/indicator/"
+
+
+def match(pathname: str):
+    if pathname.startswith(PREFIX) and len(pathname) > len(PREFIX):
+        return {"indicator_id": pathname[len(PREFIX):].strip("/")}
+    return None
+
+
+def _view(service, ind, params, quarter=None) -> View:
+    return resolve(service, params, scheme_id=ind.scheme, quarter=quarter)
+
+
+def layout(service, search, indicator_id: str = ""):
+    ind = service.registry.indicators.get(indicator_id)
+    if ind is None:
+        return dbc.Alert(f"未找到指标“{indicator_id}”。请从总览或指标库进入。", color="danger", className="mt-3")
+    view = _view(service, ind, urlstate.parse(search))
+    back = dcc.Link("← 返回总览", href="/" + view.search(), className="no-print small")
+    return html.Div(
+        [
+            back,
+            page_title(ids.DT_TITLE, _title(service, ind, view), service.scheme(ind.scheme).name),
+            dbc.Row([
+                dbc.Col([dbc.Label("截至季度", html_for=ids.DT_QUARTER, className="small mb-0"),
+                         dcc.Dropdown(id=ids.DT_QUARTER, value=str(view.quarter), clearable=False, searchable=False,
+                                      options=[{"label": q.label, "value": str(q)}
+                                               for q in reversed(service.quarters(view.scheme_id, view.region))])],
+                        md=3),
+            ], className="g-2 selectors no-print"),
+            dcc.Store(id="dt-indicator", data=ind.id),
+            dcc.Store(id="dt-region", data=view.region),
+            html.Div(id=ids.DT_STATUS, className="section"),
+            html.Section([html.H2("完成情况走势", className="section-title"), dcc.Graph(id=ids.DT_CHART)],
+                         className="section"),
+            dbc.Row([
+                dbc.Col(html.Section([html.H2("填报记录", className="section-title"), html.Div(id=ids.DT_VALUES)],
+                                     className="section"), lg=7),
+                dbc.Col(html.Section([html.H2("指标来源", className="section-title"),
+                                      html.Div(_citation(service, ind), id=ids.DT_CITATION)], className="section"),
+                        lg=5),
+            ]),
+            html.Section([html.H2("修改记录", className="section-title"), html.Div(id=ids.DT_HISTORY)],
+                         className="section"),
+        ],
+        className="detail",
+    )
+
+
+def _title(service, ind, view: View) -> str:
+    return f"{view.region} · 截至{view.quarter.label} · {ind.name}"
+
+
+def _citation(service, ind):
+    scheme = service.scheme(ind.scheme)
+    doc = scheme.document
+    rows = [
+        ("文件", f"《{doc.title}》" + (f"({doc.number})" if doc.number else "") + f",{doc.issuer},{doc.date:%Y年%-m月%-d日}"),
+        ("条款", f"{ind.section} {ind.clause}".strip()),
+        ("目标", f"{target_text(ind)}({KIND_LABELS[ind.kind.value]})"),
+        ("截止", f"{ind.deadline:%Y年%-m月%-d日}"),
+        ("阶段", scheme.stage(ind.stage).name),
+        ("填报口径", REPORTING_LABELS[ind.reporting.value] + f",单位:{ind.unit}"),
+        ("牵头单位", "、".join(ind.lead_units) or "—"),
+        ("责任单位", "、".join(ind.responsible_units)),
+        ("填报单位", ind.reporting_unit),
+    ]
+    if ind.baseline:
+        rows.insert(3, ("基线", f"{ind.baseline.value:g}(截至{ind.baseline.as_of:%Y-%m-%d})"))
+    body = [html.Blockquote(ind.quote, className="quote")]
+    body.append(html.Dl([x for k, v in rows for x in (html.Dt(k), html.Dd(v))], className="cite-dl"))
+    if ind.interpretation:
+        body.append(html.Div([html.Strong("口径说明:"), ind.interpretation], className="interp"))
+    return body
+
+
+def _values_table(service, ind, region, upto: Quarter):
+    rows = [r for r in service.store.observation_rows(ind.id, region) if r.period <= upto]
+    if not rows:
+        return html.P("暂无填报记录。", className="text-muted")
+    body = [html.Tr([html.Td(r.period.label), html.Td(fmt_value(r.value, ind)), html.Td(r.note or ""),
+                     html.Td(r.entered_by or ""), html.Td(f"{r.updated_at:%Y-%m-%d %H:%M}" if r.updated_at else "")])
+            for r in sorted(rows, key=lambda r: r.period, reverse=True)]
+    head = html.Thead(html.Tr([html.Th("报告期"), html.Th("填报值"), html.Th("备注"), html.Th("填报人"), html.Th("时间")]))
+    return dbc.Table([head, html.Tbody(body)], size="sm", striped=True, className="values-table")
+
+
+def _history(service, ind, region):
+    revs = service.store.history(ind.id, region=region)
+    if not revs:
+        return html.P("暂无修改记录。", className="text-muted")
+    src = {"form": "表单", "import": "导入", "correction": "更正", "demo": "示例数据"}
+    body = [html.Tr([html.Td(f"{r.at:%Y-%m-%d %H:%M}"), html.Td(str(r.period)), html.Td(fmt_value(r.old_value, ind)),
+                     html.Td(fmt_value(r.new_value, ind)), html.Td(r.user or ""), html.Td(src.get(r.source, r.source)),
+                     html.Td(r.reason or "")])
+            for r in sorted(revs, key=lambda r: r.at, reverse=True)[:50]]
+    head = html.Thead(html.Tr([html.Th(h) for h in ("时间", "报告期", "原值", "新值", "修改人", "来源", "原因")]))
+    return dbc.Table([head, html.Tbody(body)], size="sm", className="history-table")
+
+
+def register(app, service):
+    @app.callback(
+        Output(ids.DT_TITLE, "children"), Output(ids.DT_STATUS, "children"), Output(ids.DT_CHART, "figure"),
+        Output(ids.DT_CHART, "config"), Output(ids.DT_VALUES, "children"), Output(ids.DT_HISTORY, "children"),
+        Output(ids.URL, "search", allow_duplicate=True),
+        Input(ids.DT_QUARTER, "value"), State("dt-indicator", "data"), State("dt-region", "data"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def update(quarter, indicator_id, region):
+        ind = service.registry.indicators[indicator_id]
+        view = resolve(service, {}, scheme_id=ind.scheme, region=region, quarter=quarter)
+        scheme = service.scheme(ind.scheme)
+        res = service.result(ind, view.region, view.quarter)
+        first = Quarter.containing((ind.start or scheme.period.start).first_day)
+        last = max(view.quarter, Quarter.containing(ind.deadline)) if view.quarter >= first else first
+        points = []
+        for q in quarter_range(first, last):
+            # Evaluated past the as-of quarter too, for the expected path up to the deadline.
+            r = service.result(ind, view.region, q)
+            shown = q <= view.quarter and not r.stale
+            points.append((q, r.actual if shown else None, r.expected))
+        fig = figures.indicator_chart(ind, scheme, points, res.target, view.quarter)
+        status = html.Div([
+            light(res.status, ind.id, size="light-lg", stale=res.stale),
+            html.Span(res.explanation, className="explanation ms-2"),
+            html.Div(res.baseline_note, className="small text-muted") if res.baseline_note else None,
+        ], className="status-line")
+        fname = f"{ind.scheme}_{ind.id}_{view.quarter}"
+        return (_title(service, ind, view), status, fig, figures.graph_config(fname),
+                _values_table(service, ind, view.region, view.quarter), _history(service, ind, view.region),
+                urlstate.build(region=view.region, q=str(view.quarter)))

@@ -1,0 +1,118 @@
+"""总览: stage timeline, status counts, the traffic-light board and the status heatmap."""
+from __future__ import annotations
+
+from collections import Counter
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, ctx, dcc, html
+
+from indicators.periods import quarter_range
+from indicators.statuses import SEVERITY, Status
+
+from .. import figures, ids, urlstate
+from ..components import fmt_value, legend, light, progress_bar, status_counts, target_text, trend_arrow
+from .common import View, page_title, resolve, resolve_from_controls, selector_row, title_text, region_options, quarter_options
+
+PATH = "/"
+HEATMAP_QUARTERS = 12
+
+
+def match(pathname: str):
+    return {} if pathname in ("/", "") else None
+
+
+def layout(service, search, **_):
+    view = resolve(service, urlstate.parse(search))
+    return html.Div(
+        [
+            page_title(ids.OV_TITLE, title_text(service, view, "工作进展总览"), service.scheme(view.scheme_id).name),
+            selector_row(service, view, ids.OV_SCHEME, ids.OV_REGION, ids.OV_QUARTER),
+            html.Section([html.H2("阶段进度", className="section-title"),
+                          dcc.Graph(id=ids.OV_TIMELINE, config={"displayModeBar": False}, className="timeline")],
+                         className="section"),
+            html.Section([html.H2("指标状态统计", className="section-title"), html.Div(id=ids.OV_COUNTS), legend()],
+                         className="section"),
+            html.Section([html.H2("指标红绿灯", className="section-title"), html.Div(id=ids.OV_BOARD)],
+                         className="section board-section"),
+            html.Section([html.H2("各季度状态变化", className="section-title"),
+                          dcc.Graph(id=ids.OV_HEATMAP)], className="section heatmap-section page-break-before"),
+        ],
+        className="overview",
+    )
+
+
+def _board(service, view: View, results) -> html.Div:
+    inds = {i.id: i for i in service.indicators(view.scheme_id)}
+    scheme = service.scheme(view.scheme_id)
+    groups = []
+    for dim in scheme.dimensions:
+        rows = []
+        for r in results:
+            ind = inds[r.indicator_id]
+            if ind.dimension != dim:
+                continue
+            href = f"/indicator/{ind.id}" + urlstate.build(region=view.region, q=str(view.quarter))
+            actual = fmt_value(r.actual, ind)
+            if r.stale and r.value_period is not None:
+                actual += f"({r.value_period.label})"
+            rows.append(html.Tr(
+                [
+                    html.Td(light(r.status, ind.id, stale=r.stale)),
+                    html.Td(dcc.Link(ind.name, href=href, className="ind-link"), className="ind-name"),
+                    html.Td([html.Span(actual, className="actual"), html.Span(" / ", className="text-muted"),
+                             html.Span(target_text(ind), className="target")], className="nums"),
+                    html.Td(progress_bar(r.p, r.status), className="pcol"),
+                    html.Td(trend_arrow(r.trend), className="tcol"),
+                    html.Td(f"{ind.deadline:%Y-%m-%d}", className="dcol"),
+                ],
+                className=f"board-row row-{r.status.value}", **{"data-indicator-row": ind.id},
+            ))
+        if rows:
+            head = html.Thead(html.Tr([html.Th("状态"), html.Th("指标"), html.Th("实际 / 目标"), html.Th("完成进度"),
+                                       html.Th("趋势"), html.Th("截止")]))
+            groups.append(html.Div([html.H3(f"{dim}({len(rows)}项)", className="dim-title"),
+                                    dbc.Table([head, html.Tbody(rows)], size="sm", className="board-table mb-2")],
+                                   className="dim-group"))
+    return html.Div(groups, className="board")
+
+
+def _heatmap(service, view: View):
+    scheme = service.scheme(view.scheme_id)
+    first = max(view.quarter + (1 - HEATMAP_QUARTERS), type(view.quarter).containing(scheme.period.start.first_day))
+    quarters = quarter_range(first, view.quarter)
+    hist = service.history(view.scheme_id, view.region, quarters)
+    statuses = {iid: {q: r.status for q, r in by_q.items()} for iid, by_q in hist.items()}
+    rows = [(i.id, i.name) for i in service.indicators(view.scheme_id)]
+    return figures.status_heatmap(rows, quarters, statuses)
+
+
+def register(app, service):
+    @app.callback(
+        Output(ids.OV_REGION, "options"), Output(ids.OV_REGION, "value"),
+        Output(ids.OV_QUARTER, "options"), Output(ids.OV_QUARTER, "value"),
+        Output(ids.OV_TITLE, "children"), Output(ids.OV_TIMELINE, "figure"),
+        Output(ids.OV_COUNTS, "children"), Output(ids.OV_BOARD, "children"),
+        Output(ids.OV_HEATMAP, "figure"), Output(ids.OV_HEATMAP, "config"),
+        Output(ids.URL, "search", allow_duplicate=True),
+        Input(ids.OV_SCHEME, "value"), Input(ids.OV_REGION, "value"), Input(ids.OV_QUARTER, "value"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def update(scheme_id, region, quarter):
+        view = resolve_from_controls(service, ctx.triggered_id, scheme_id, region, quarter, ids.OV_SCHEME)
+        results = service.results(view.scheme_id, view.region, view.quarter)
+        counts = Counter(r.status.value for r in results)
+        # Board order: worst first within each dimension, so what is behind is seen first.
+        rank = {s: i for i, s in enumerate(SEVERITY)}
+        ordered = sorted(results, key=lambda r: rank[Status(r.status)])
+        scheme = service.scheme(view.scheme_id)
+        fname = f"{view.scheme_id}_heatmap_{view.quarter}"
+        return (
+            region_options(service, view.scheme_id), view.region,
+            quarter_options(service, view), str(view.quarter),
+            title_text(service, view, "工作进展总览"),
+            figures.stage_timeline(scheme, view.quarter.end),
+            status_counts(counts, len(results)),
+            _board(service, view, ordered),
+            _heatmap(service, view), figures.graph_config(fname),
+            view.search(),
+        )

@@ -1,0 +1,67 @@
+"""责任单位: each department's indicators and lights, and its chase list (催报)."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from indicators.statuses import SEVERITY, Status
+
+from .. import ids, urlstate
+from ..components import fmt_value, light
+from .common import page_title, register_view_page, resolve, selector_row, title_text
+
+PATH = "/units"
+
+
+def match(pathname: str):
+    return {} if pathname.rstrip("/") == PATH else None
+
+
+def layout(service, search, **_):
+    view = resolve(service, urlstate.parse(search))
+    return html.Div([
+        page_title(ids.UN_TITLE, title_text(service, view, "责任单位"), "各责任单位承担指标及本季度未填报(催报)清单"),
+        selector_row(service, view, ids.UN_SCHEME, ids.UN_REGION, ids.UN_QUARTER),
+        html.Div(id=ids.UN_BODY),
+    ], className="units")
+
+
+def _unit_cards(service, view):
+    results = {r.indicator_id: r for r in service.results(view.scheme_id, view.region, view.quarter)}
+    chase = service.chase_list(view.scheme_id, view.region, view.quarter)
+    rank = {s: i for i, s in enumerate(SEVERITY)}
+    inds = service.indicators(view.scheme_id)
+    units = service.registry.units(view.scheme_id)
+    # Units with something to chase first, then by how much they carry.
+    units.sort(key=lambda u: (-len(chase.get(u, [])), -sum(u in i.responsible_units for i in inds)))
+    total = sum(len(v) for v in chase.values())
+    summary = dbc.Alert(
+        f"{view.quarter.label}共有{total}项指标未填报,涉及{len(chase)}个填报单位。" if total
+        else f"{view.quarter.label}各单位指标均已填报。",
+        color="warning" if total else "success", className="py-2", id="chase-summary",
+    )
+    cards = []
+    for unit in units:
+        mine = sorted([i for i in inds if unit in i.responsible_units], key=lambda i: rank[Status(results[i.id].status)])
+        items = [html.Li([light(results[i.id].status, i.id, size="light-sm", stale=results[i.id].stale),
+                          dcc.Link(i.name, href=f"/indicator/{i.id}" + urlstate.build(region=view.region, q=str(view.quarter)),
+                                   className="ms-1"),
+                          html.Span(" · " + fmt_value(results[i.id].actual, i), className="text-muted small")])
+                 for i in mine]
+        owing = chase.get(unit, [])
+        chase_block = html.Div(
+            [html.Div(f"催报:{view.quarter.label}未填报 {len(owing)} 项", className="chase-title"),
+             html.Ul([html.Li(i.name, **{"data-chase-indicator": i.id}) for i in owing], className="chase-list")],
+            className="chase", **{"data-unit": unit},
+        ) if owing else html.Div("本季度应报指标均已填报", className="chase-ok small")
+        cards.append(dbc.Col(dbc.Card([
+            dbc.CardHeader([html.Strong(unit), html.Span(f" 承担{len(mine)}项", className="text-muted small")]),
+            dbc.CardBody([chase_block, html.Ul(items, className="unit-inds")]),
+        ], className="unit-card h-100", **{"data-unit-card": unit}), lg=4, md=6, className="mb-3"))
+    return [summary, dbc.Row(cards)]
+
+
+def register(app, service):
+    register_view_page(app, service, scheme_id=ids.UN_SCHEME, region_id=ids.UN_REGION,
+                       quarter_id=ids.UN_QUARTER, title_id=ids.UN_TITLE, body_id=ids.UN_BODY,
+                       what="责任单位", body=_unit_cards)

@@ -1,0 +1,155 @@
+"""The one path from stored values to statuses, shared by pages, exports and commands.
+
+Registry (parsed once per process) + store (SQL) -> status engine. Results are
+cached in-process keyed on the store's ``data_version`` (a counter in the
+database, so gunicorn workers never disagree) and, per indicator, on the exact
+inputs, so a change to one value re-evaluates that indicator only.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+from typing import Optional
+
+from indicators.model import Indicator, Scheme
+from indicators.periods import Quarter, quarter_range
+from indicators.registry import Registry
+from indicators.status import Result, evaluate
+
+_MAX_CACHE = 50_000
+
+
+class _LRU:
+    def __init__(self, size: int):
+        self.size = size
+        self.data: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.data:
+                self.data.move_to_end(key)
+                return self.data[key]
+        return None
+
+    def put(self, key, value):
+        with self.lock:
+            self.data[key] = value
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class SchemeData:
+    """Everything stored for one scheme and region at one data version."""
+
+    version: int
+    observations: dict  # indicator_id -> {Quarter: float}
+    references: dict    # series_id -> {Quarter: float}
+    baselines: dict     # indicator_id -> Baseline
+
+
+class MonitorService:
+    def __init__(self, registry: Registry, store):
+        self.registry = registry
+        self.store = store
+        self._data = _LRU(256)
+        self._results = _LRU(_MAX_CACHE)
+
+    # --- registry lookups -------------------------------------------------
+    def scheme(self, scheme_id: str) -> Scheme:
+        return self.registry.schemes[scheme_id]
+
+    def indicators(self, scheme_id: str) -> list[Indicator]:
+        return self.registry.scheme_indicators(scheme_id)
+
+    def default_region(self, scheme_id: str) -> str:
+        return self.scheme(scheme_id).region
+
+    def regions(self, scheme_id: str) -> list[str]:
+        found = self.store.regions(scheme_id)
+        default = self.default_region(scheme_id)
+        return found if found else [default]
+
+    # --- stored data ------------------------------------------------------
+    def data(self, scheme_id: str, region: str) -> SchemeData:
+        version = self.store.data_version()
+        key = (scheme_id, region, version)
+        cached = self._data.get(key)
+        if cached is None:
+            cached = SchemeData(
+                version,
+                self.store.observations(scheme_id, region),
+                self.store.references(scheme_id, region),
+                self.store.baselines(scheme_id, region),
+            )
+            self._data.put(key, cached)
+        return cached
+
+    def quarters(self, scheme_id: str, region: str, today: Optional[date] = None) -> list[Quarter]:
+        """Selectable as-of quarters: from the scheme start to the latest ended quarter."""
+        scheme = self.scheme(scheme_id)
+        first = Quarter.containing(scheme.period.start.first_day)
+        last = Quarter.latest_ended(today or date.today())
+        return quarter_range(first, last)
+
+    def default_quarter(self, scheme_id: str, region: str, today: Optional[date] = None) -> Quarter:
+        """The latest quarter with data, else the latest ended quarter."""
+        d = self.data(scheme_id, region)
+        ended = Quarter.latest_ended(today or date.today())
+        periods = [q for series in d.observations.values() for q in series if q <= ended]
+        return max(periods) if periods else ended
+
+    # --- statuses -----------------------------------------------------------
+    def result(self, indicator: Indicator, region: str, quarter: Quarter, d: Optional[SchemeData] = None) -> Result:
+        d = d or self.data(indicator.scheme, region)
+        obs = d.observations.get(indicator.id, {})
+        ref = None
+        if indicator.target.reference:
+            ref = d.references.get(indicator.target.reference, {})
+        base = d.baselines.get(indicator.id)
+        # Key on the inputs themselves: unchanged indicators hit the cache.
+        key = (indicator.id, region, quarter, tuple(sorted(obs.items())),
+               tuple(sorted(ref.items())) if ref else None, base)
+        cached = self._results.get(key)
+        if cached is None:
+            scheme = self.scheme(indicator.scheme)
+            cached = evaluate(indicator, scheme, obs, quarter.end, reference=ref, baseline=base)
+            self._results.put(key, cached)
+        return cached
+
+    def results(self, scheme_id: str, region: str, quarter: Quarter) -> list[Result]:
+        d = self.data(scheme_id, region)
+        return [self.result(ind, region, quarter, d) for ind in self.indicators(scheme_id)]
+
+    def history(self, scheme_id: str, region: str, quarters: list[Quarter]) -> dict[str, dict[Quarter, Result]]:
+        d = self.data(scheme_id, region)
+        return {ind.id: {q: self.result(ind, region, q, d) for q in quarters} for ind in self.indicators(scheme_id)}
+
+    # --- chase list (催报) ---------------------------------------------------
+    def lacking(self, scheme_id: str, region: str, quarter: Quarter) -> list[Indicator]:
+        """Indicators still owing a value for ``quarter``: started, not reported,
+        and not a milestone already reported done."""
+        d = self.data(scheme_id, region)
+        scheme = self.scheme(scheme_id)
+        out = []
+        for ind in self.indicators(scheme_id):
+            if (ind.start or scheme.period.start).first_day > quarter.end:
+                continue
+            series = d.observations.get(ind.id, {})
+            if series.get(quarter) is not None:
+                continue
+            if ind.kind.value == "milestone" and any(v is not None and v >= 1 for q, v in series.items() if q < quarter):
+                continue
+            out.append(ind)
+        return out
+
+    def chase_list(self, scheme_id: str, region: str, quarter: Quarter) -> dict[str, list[Indicator]]:
+        """By reporting unit: the departments to chase and for what."""
+        out: dict[str, list[Indicator]] = {}
+        for ind in self.lacking(scheme_id, region, quarter):
+            out.setdefault(ind.reporting_unit, []).append(ind)
+        return out

@@ -1,0 +1,30 @@
+"""Shared fixtures. Browser tests use Debian's Chromium through dash[testing]."""
+import os
+import shutil
+
+import pytest
+from selenium.webdriver.chrome.options import Options
+
+CHROMIUM = os.environ.get("DASH_TEST_CHROMEPATH", "/usr/bin/chromium")
+
+
+def pytest_setup_options():
+    """dash[testing] hook: Debian's Chromium, no background traffic, a fixed window."""
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        raise RuntimeError(f"Chromium not found at {CHROMIUM}: run `make test`, which installs it")
+    options = Options()
+    options.binary_location = CHROMIUM
+    for arg in ("--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--disable-quic", "--window-size=1366,768", "--lang=zh-CN"):
+        options.add_argument(arg)
+    return options
+
+
+@pytest.fixture
+def demo_app(tmp_path):
+    """A fresh app on a temporary SQLite database loaded with the demo dataset."""
+    from dashboard import Settings, create_app
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", demo=True, secret_key="test",
+                        login_disabled=True)
+    return create_app(settings)
