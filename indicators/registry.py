@@ -129,8 +129,10 @@ def _check_indicator(ind: Indicator, scheme: Scheme) -> Iterable[tuple[str, str]
         yield "start", f"start {ind.start} is after the deadline {ind.deadline}"
     if ind.baseline is not None and ind.baseline.as_of > ind.deadline:
         yield "baseline.as_of", "baseline date is after the deadline"
-    if not ind.quote.strip() or not ind.clause.strip():
-        yield "quote", "missing citation (clause and verbatim quote)"
+    if not ind.quote.strip():
+        yield "quote", "missing citation: the verbatim sentence is empty"
+    if not ind.clause.strip():
+        yield "clause", "missing citation: the clause is empty"
     yield from _check_target(ind, scheme)
 
 

@@ -1,0 +1,7 @@
+"""``python -m indicators validate|export|status`` — see :mod:`indicators.cli`."""
+from .cli import build_parser, main
+
+__all__ = ["build_parser", "main"]
+
+if __name__ == "__main__":
+    raise SystemExit(main())
