@@ -7,7 +7,7 @@ from typing import Optional
 import plotly.graph_objects as go
 
 from indicators.model import Indicator, Scheme
-from indicators.periods import Quarter
+from indicators.periods import Quarter, quarter_range
 from indicators.statuses import COLOURS, LABELS, SEVERITY, SHAPES, Status
 
 FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif'
@@ -15,10 +15,11 @@ STAGE_FILLS = ["#E8EEF7", "#F3F6EC", "#FBF1E4", "#EFEAF6", "#E9F4F4"]
 
 
 def _base_layout(fig: go.Figure, height: int, **kw) -> go.Figure:
+    # Callers may override the default margin (the timeline does).
+    layout = {"margin": {"l": 10, "r": 10, "t": 30, "b": 10}, **kw}
     fig.update_layout(
         font={"family": FONT, "size": 13, "color": "#222"},
-        paper_bgcolor="white", plot_bgcolor="white",
-        height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, **kw,
+        paper_bgcolor="white", plot_bgcolor="white", height=height, **layout,
     )
     return fig
 
@@ -83,6 +84,24 @@ def status_heatmap(rows: list[tuple[str, str]], quarters: list[Quarter],
     fig.update_yaxes(autorange="reversed", automargin=True, tickfont={"size": 11})
     fig.update_xaxes(side="top", tickfont={"size": 11})
     return fig
+
+
+def indicator_points(service, ind: Indicator, region: str,
+                     quarter: Quarter) -> list[tuple[Quarter, Optional[float], Optional[float]]]:
+    """(quarter, actual, expected) from the indicator's start to max(as-of, deadline quarter).
+
+    Actual levels stop at the as-of quarter (and skip stale carry-overs); the expected
+    path runs on to the deadline. ``service`` is a MonitorService (duck-typed: ``scheme``, ``result``).
+    """
+    scheme = service.scheme(ind.scheme)
+    first = Quarter.containing((ind.start or scheme.period.start).first_day)
+    last = max(quarter, Quarter.containing(ind.deadline)) if quarter >= first else first
+    points = []
+    for q in quarter_range(first, last):
+        r = service.result(ind, region, q)
+        shown = q <= quarter and not r.stale
+        points.append((q, r.actual if shown else None, r.expected))
+    return points
 
 
 def indicator_chart(ind: Indicator, scheme: Scheme, points: list[tuple[Quarter, Optional[float], Optional[float]]],

@@ -583,8 +583,9 @@ def _milestone(c: _Ctx, E: Quarter) -> Result:
         if done is not None and done <= c.dq:
             return _result(c, E, Status.achieved, f"已于{done.label}完成(截止{dl})", p=1.0, **common)
         if done is not None:
-            return _result(c, E, Status.missed, f"截止{dl}未完成;于{done.label}完成,晚于截止日期,仍按截止时判定",
-                           p=0.0, **common)
+            # The method: done in or before the evaluation quarter is achieved; lateness is said, not hidden.
+            return _result(c, E, Status.achieved, f"已于{done.label}完成,晚于截止日期{dl}(逾期完成)",
+                           p=1.0, **common)
         return _result(c, E, Status.missed, f"截止{dl}仍未完成", p=0.0, **common)
     if done is not None:
         return _result(c, E, Status.achieved, f"已于{done.label}完成", p=1.0, **common)

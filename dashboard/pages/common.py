@@ -82,9 +82,13 @@ def page_title(title_id: str, text: str, subtitle: str = "") -> html.Div:
                      html.Div(subtitle, className="page-subtitle text-muted")], className="title-block")
 
 
-def resolve_from_controls(service, trigger, scheme_id, region, quarter, scheme_trigger_id) -> View:
-    """After a scheme change the old region and quarter may not exist: reset them."""
-    if trigger == scheme_trigger_id:
+def resolve_from_controls(service, triggered: dict, scheme_id, region, quarter, scheme_trigger_id) -> View:
+    """After a scheme change the old region and quarter may not exist: reset them.
+
+    ``triggered`` is ``ctx.triggered_prop_ids``; on the initial call every input
+    is listed, and then the values from the URL must stand.
+    """
+    if list(triggered.values()) == [scheme_trigger_id]:
         return resolve(service, {}, scheme_id=scheme_id)
     return resolve(service, {}, scheme_id=scheme_id, region=region, quarter=quarter)
 
@@ -104,6 +108,6 @@ def register_view_page(app, service, *, scheme_id, region_id, quarter_id, title_
         prevent_initial_call="initial_duplicate",
     )
     def update(scheme, region, quarter):
-        view = resolve_from_controls(service, ctx.triggered_id, scheme, region, quarter, scheme_id)
+        view = resolve_from_controls(service, ctx.triggered_prop_ids, scheme, region, quarter, scheme_id)
         return (region_options(service, view.scheme_id), view.region, quarter_options(service, view),
                 str(view.quarter), title_text(service, view, what), body(service, view), view.search())

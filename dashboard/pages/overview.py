@@ -98,7 +98,7 @@ def register(app, service):
         prevent_initial_call="initial_duplicate",
     )
     def update(scheme_id, region, quarter):
-        view = resolve_from_controls(service, ctx.triggered_id, scheme_id, region, quarter, ids.OV_SCHEME)
+        view = resolve_from_controls(service, ctx.triggered_prop_ids, scheme_id, region, quarter, ids.OV_SCHEME)
         results = service.results(view.scheme_id, view.region, view.quarter)
         counts = Counter(r.status.value for r in results)
         # Board order: worst first within each dimension, so what is behind is seen first.

@@ -18,6 +18,13 @@ COLUMNS = [
 ]
 
 
+WIDTHS = {
+    "scheme": "52px", "clause": "88px", "name": "170px", "dimension": "52px", "kind": "76px", "target": "150px",
+    "unit": "52px", "deadline": "92px", "stage": "72px", "units": "190px", "quote": "380px",
+    "interpretation": "280px", "id": "170px",
+}
+
+
 def match(pathname: str):
     return {} if pathname.rstrip("/") == PATH else None
 
@@ -72,12 +79,8 @@ def layout(service, search, **_):
             style_table={"overflowX": "auto"},
             style_cell={"whiteSpace": "normal", "height": "auto", "textAlign": "left", "fontSize": "13px",
                         "fontFamily": "inherit", "verticalAlign": "top", "padding": "4px 6px"},
-            style_cell_conditional=[
-                {"if": {"column_id": "quote"}, "minWidth": "320px", "width": "30%"},
-                {"if": {"column_id": "interpretation"}, "minWidth": "200px"},
-                {"if": {"column_id": "name"}, "minWidth": "140px"},
-                {"if": {"column_id": "units"}, "minWidth": "160px"},
-            ],
+            style_cell_conditional=[{"if": {"column_id": c}, "minWidth": w, "width": w, "maxWidth": w}
+                                    for c, w in WIDTHS.items()],
             style_header={"fontWeight": "bold", "backgroundColor": "#f1f3f5"},
             markdown_options={"link_target": "_self"},
         ),

@@ -60,11 +60,11 @@ def _body(service, view):
                               className="h6 mt-3 acceptance-title"),
                       _table(view, [(i, results[i.id]) for i in due])]
         badge = dbc.Badge("当前阶段", color="primary", className="ms-2") if is_current else None
-        cards.append(dbc.Card([
+        cards.append(html.Div(dbc.Card([
             dbc.CardHeader([html.Strong(st.name), html.Span(f"  {span}", className="text-muted"), badge,
                             html.Span(f"  {st.clause}", className="small text-muted")]),
             dbc.CardBody(parts),
-        ], className=f"stage-card mb-3 {'stage-current' if is_current else ''}", **{"data-stage": st.id}))
+        ], className=f"stage-card mb-3 {'stage-current' if is_current else ''}"), **{"data-stage": st.id}))
     return cards
 
 

@@ -54,10 +54,11 @@ def _unit_cards(service, view):
              html.Ul([html.Li(i.name, **{"data-chase-indicator": i.id}) for i in owing], className="chase-list")],
             className="chase", **{"data-unit": unit},
         ) if owing else html.Div("本季度应报指标均已填报", className="chase-ok small")
-        cards.append(dbc.Col(dbc.Card([
+        card = dbc.Card([
             dbc.CardHeader([html.Strong(unit), html.Span(f" 承担{len(mine)}项", className="text-muted small")]),
             dbc.CardBody([chase_block, html.Ul(items, className="unit-inds")]),
-        ], className="unit-card h-100", **{"data-unit-card": unit}), lg=4, md=6, className="mb-3"))
+        ], className="unit-card h-100")
+        cards.append(dbc.Col(html.Div(card, className="h-100", **{"data-unit-card": unit}), lg=4, md=6, className="mb-3"))
     return [summary, dbc.Row(cards)]
 
 

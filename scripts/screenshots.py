@@ -1,0 +1,95 @@
+"""Screenshots of every page at 1366×768 and 1920×1080 in headless Chromium.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--base http://127.0.0.1:8050]
+
+Without --base it starts the demo app on a temporary database itself.
+Full-page captures: the window is resized to the page height after load.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+PAGES = [
+    ("overview", "/?scheme=anning&q=2025Q2"),
+    ("overview_luzhou", "/?scheme=luzhou&q=2025Q2"),
+    ("detail", "/indicator/anning_invention_grants_annual?q=2025Q2"),
+    ("units", "/units?scheme=anning&q=2025Q2"),
+    ("stages", "/stages?scheme=anning&q=2025Q2"),
+    ("registry", "/registry"),
+]
+SIZES = [(1366, 768), (1920, 1080)]
+
+
+def _driver(width, height):
+    opts = Options()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
+              "--disable-background-networking", "--disable-component-update", "--no-first-run", "--lang=zh-CN",
+              f"--window-size={width},{height}"):
+        opts.add_argument(a)
+    return webdriver.Chrome(options=opts)
+
+
+def _serve_demo() -> str:
+    from dashboard import Settings, create_app
+
+    tmp = tempfile.mkdtemp()
+    settings = Settings(database_url=f"sqlite:///{tmp}/demo.db", demo=True, secret_key="shots", port=8765,
+                        login_disabled=True)
+    app = create_app(settings)
+    threading.Thread(target=lambda: app.run(port=8765, debug=False), daemon=True).start()
+    time.sleep(2)
+    return "http://127.0.0.1:8765"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="docs/screenshots")
+    ap.add_argument("--base")
+    ap.add_argument("--login", help="user:password to sign in first")
+    ap.add_argument("--full", action="store_true", help="capture the whole page height")
+    args = ap.parse_args()
+    base = args.base or _serve_demo()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for w, h in SIZES:
+        drv = _driver(w, h)
+        try:
+            if args.login:
+                user, pw = args.login.split(":", 1)
+                drv.get(base + "/login")
+                drv.find_element(By.NAME, "username").send_keys(user)
+                drv.find_element(By.NAME, "password").send_keys(pw)
+                drv.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+                time.sleep(1)
+            for name, path in PAGES:
+                drv.set_window_size(w, h)
+                drv.get(base + path)
+                WebDriverWait(drv, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".page-title")))
+                time.sleep(2.5)  # let callbacks and plotly finish drawing
+                if args.full:
+                    height = drv.execute_script("return document.documentElement.scrollHeight")
+                    drv.set_window_size(w, min(height, 6000))
+                    time.sleep(1)
+                drv.save_screenshot(str(out / f"{name}_{w}x{h}.png"))
+                print("wrote", out / f"{name}_{w}x{h}.png")
+        finally:
+            drv.quit()
+
+
+if __name__ == "__main__":
+    main()

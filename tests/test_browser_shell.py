@@ -1,0 +1,22 @@
+"""Walking skeleton in a real browser: the home page loads offline, in Chinese, with the demo banner."""
+from urllib.parse import urlparse
+
+from dashboard import ids
+
+
+def test_home_page_loads_from_own_origin_only(dash_duo, demo_app):
+    dash_duo.start_server(demo_app)
+    dash_duo.wait_for_contains_text(f"#{ids.OV_TITLE}", "截至", timeout=20)
+    dash_duo.wait_for_element("[data-status]", timeout=20)
+    assert "示例数据" in dash_duo.find_element("#demo-banner").text
+    assert dash_duo.driver.execute_script("return document.documentElement.lang") == "zh-CN"
+
+    origin = urlparse(dash_duo.server_url)
+    urls = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name).concat([location.href])")
+    assert len(urls) > 5, urls  # the Dash bundles, our CSS, the layout and callbacks
+    foreign = [u for u in urls if (urlparse(u).hostname, urlparse(u).port) != (origin.hostname, origin.port)
+               and not u.startswith(("data:", "blob:"))]
+    assert foreign == [], f"requests to other hosts: {foreign}"
+    assert any(u.endswith("bootstrap.min.css") for u in urls)
+    assert dash_duo.get_logs() == [], "browser console errors"
