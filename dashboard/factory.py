@@ -21,11 +21,10 @@ from .pages import PAGES, not_found
 from .service import MonitorService
 from .settings import ROOT, Settings
 
-NAV = [("/", "总览"), ("/units", "责任单位"), ("/stages", "阶段任务"), ("/registry", "指标库")]
-
-
 def _navbar(demo: bool) -> html.Header:
-    links = [dbc.NavLink(text, href=href, active="exact", className="px-3") for href, text in NAV]
+    # Pages that set NAV_LABEL appear in the navigation bar, in PAGES order.
+    links = [dbc.NavLink(p.NAV_LABEL, href=p.PATH, active="exact", className="px-3")
+             for p in PAGES if getattr(p, "NAV_LABEL", None)]
     return html.Header(
         dbc.Navbar(
             dbc.Container(

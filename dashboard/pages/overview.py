@@ -13,6 +13,7 @@ from .. import figures, ids, urlstate
 from ..components import fmt_value, legend, light, progress_bar, status_counts, target_text, trend_arrow
 from .common import View, page_title, resolve, resolve_from_controls, selector_row, title_text, region_options, quarter_options
 
+NAV_LABEL = "总览"
 PATH = "/"
 HEATMAP_QUARTERS = 12
 

@@ -9,6 +9,7 @@ from indicators.model import KIND_LABELS
 from .. import ids, urlstate
 from ..components import target_text
 
+NAV_LABEL = "指标库"
 PATH = "/registry"
 
 COLUMNS = [

@@ -8,6 +8,7 @@ from .. import ids, urlstate
 from ..components import fmt_value, light, target_text
 from .common import page_title, register_view_page, resolve, selector_row, title_text
 
+NAV_LABEL = "阶段任务"
 PATH = "/stages"
 ACCEPTANCE = "总结验收"
 

@@ -10,6 +10,7 @@ from .. import ids, urlstate
 from ..components import fmt_value, light
 from .common import page_title, register_view_page, resolve, selector_row, title_text
 
+NAV_LABEL = "责任单位"
 PATH = "/units"
 
 
