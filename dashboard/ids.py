@@ -16,6 +16,7 @@ OV_HEATMAP = "ov-heatmap"
 OV_EXPORT_DOCX = "ov-export-docx"
 OV_EXPORT_XLSX = "ov-export-xlsx"
 OV_DOWNLOAD = "ov-download"
+OV_EXPORT_MSG = "ov-export-msg"
 
 # Indicator detail
 DT_QUARTER = "dt-quarter"

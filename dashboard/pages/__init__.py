@@ -1,7 +1,7 @@
 """The pages. Each module has ``match(pathname) -> dict | None``,
 ``layout(service, search, **match)`` and ``register(app, service)``."""
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import dcc
 
 from . import detail, overview, registry, stages, units
 

@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
 from indicators.model import KIND_LABELS, REPORTING_LABELS
-from indicators.periods import Quarter, quarter_range
+from indicators.periods import Quarter
 
 from .. import figures, ids, urlstate
 from ..components import fmt_value, light, target_text
@@ -124,14 +124,7 @@ def register(app, service):
         view = resolve(service, {}, scheme_id=ind.scheme, region=region, quarter=quarter)
         scheme = service.scheme(ind.scheme)
         res = service.result(ind, view.region, view.quarter)
-        first = Quarter.containing((ind.start or scheme.period.start).first_day)
-        last = max(view.quarter, Quarter.containing(ind.deadline)) if view.quarter >= first else first
-        points = []
-        for q in quarter_range(first, last):
-            # Evaluated past the as-of quarter too, for the expected path up to the deadline.
-            r = service.result(ind, view.region, q)
-            shown = q <= view.quarter and not r.stale
-            points.append((q, r.actual if shown else None, r.expected))
+        points = figures.indicator_points(service, ind, view.region, view.quarter)
         fig = figures.indicator_chart(ind, scheme, points, res.target, view.quarter)
         status = html.Div([
             light(res.status, ind.id, size="light-lg", stale=res.stale),

@@ -1,10 +1,11 @@
 """总览: stage timeline, status counts, the traffic-light board and the status heatmap."""
 from __future__ import annotations
 
+import io
 from collections import Counter
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, ctx, dcc, html
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from indicators.periods import quarter_range
 from indicators.statuses import SEVERITY, Status
@@ -28,6 +29,13 @@ def layout(service, search, **_):
         [
             page_title(ids.OV_TITLE, title_text(service, view, "工作进展总览"), service.scheme(view.scheme_id).name),
             selector_row(service, view, ids.OV_SCHEME, ids.OV_REGION, ids.OV_QUARTER),
+            html.Div([
+                dbc.Button("导出报告(Word)", id=ids.OV_EXPORT_DOCX, color="primary", size="sm", className="me-2"),
+                dbc.Button("导出表格(Excel)", id=ids.OV_EXPORT_XLSX, color="secondary", size="sm", outline=True),
+                dcc.Loading(html.Div(id=ids.OV_EXPORT_MSG, className="d-inline-block ms-2 small"), type="dot",
+                            delay_show=300, className="d-inline-block"),
+                dcc.Download(id=ids.OV_DOWNLOAD),
+            ], className="export-row no-print mt-2"),
             html.Section([html.H2("阶段进度", className="section-title"),
                           dcc.Graph(id=ids.OV_TIMELINE, config={"displayModeBar": False}, className="timeline")],
                          className="section"),
@@ -88,6 +96,25 @@ def _heatmap(service, view: View):
 
 
 def register(app, service):
+    @app.callback(
+        Output(ids.OV_DOWNLOAD, "data"), Output(ids.OV_EXPORT_MSG, "children"),
+        Input(ids.OV_EXPORT_DOCX, "n_clicks"), Input(ids.OV_EXPORT_XLSX, "n_clicks"),
+        State(ids.OV_SCHEME, "value"), State(ids.OV_REGION, "value"), State(ids.OV_QUARTER, "value"),
+        prevent_initial_call=True,
+    )
+    def export(_docx, _xlsx, scheme_id, region, quarter):
+        from .. import reports
+
+        fmt = "docx" if ctx.triggered_id == ids.OV_EXPORT_DOCX else "xlsx"
+        view = resolve(service, {}, scheme_id=scheme_id, region=region, quarter=quarter)
+        name = reports.report_filename(service, view.scheme_id, view.region, view.quarter, fmt)
+        try:
+            buf = io.BytesIO()
+            reports.build_report(service, view.scheme_id, view.region, view.quarter, fmt, buf)
+        except reports.ReportError as exc:
+            return no_update, dbc.Alert(str(exc), color="danger", className="py-1 mb-0")
+        return dcc.send_bytes(buf.getvalue(), name), f"已生成 {name}"
+
     @app.callback(
         Output(ids.OV_REGION, "options"), Output(ids.OV_REGION, "value"),
         Output(ids.OV_QUARTER, "options"), Output(ids.OV_QUARTER, "value"),

@@ -1,0 +1,183 @@
+"""SQLAlchemy 2 declarative models. Only :mod:`data.store` and the migrations use them.
+
+Periods are stored as ``YYYYQn`` strings (they sort correctly as text).
+Times are stored in UTC.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Optional
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, MetaData, Numeric,
+                        String, Text, TypeDecorator, UniqueConstraint, Index)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so later migrations can address them on both back ends.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+class _Value(TypeDecorator):
+    """Exact decimal on PostgreSQL, read back as float everywhere (SQLite would
+    hand back an int for 12.0)."""
+
+    impl = Numeric(20, 6, asdecimal=False)
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else float(value)
+
+
+Value = _Value()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Meta(Base):
+    """Key/value settings: ``data_version`` (bumped by every data write), ``demo``."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+
+class Region(Base):
+    __tablename__ = "region"
+    __table_args__ = (UniqueConstraint("scheme_id", "name", name="uq_region_scheme_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128))
+
+
+class Observation(Base):
+    __tablename__ = "observation"
+    __table_args__ = (
+        UniqueConstraint("indicator_id", "region_id", "period", name="uq_observation_key"),
+        Index("ix_observation_scheme_region_period", "scheme_id", "region_id", "period"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(128))
+    scheme_id: Mapped[str] = mapped_column(String(64))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    period: Mapped[str] = mapped_column(String(6))
+    value: Mapped[Optional[float]] = mapped_column(Value, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    entered_by: Mapped[str] = mapped_column(String(128), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    region: Mapped[Region] = relationship(lazy="joined")
+
+
+class Revision(Base):
+    """One change of a stored value. ``indicator_id`` is the indicator's id for
+    observations, ``ref:<series_id>`` for reference values and
+    ``baseline:<indicator_id>`` for baseline overrides (period empty)."""
+
+    __tablename__ = "revision"
+    __table_args__ = (Index("ix_revision_indicator_region_period", "indicator_id", "region_id", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    observation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("observation.id"), nullable=True)
+    indicator_id: Mapped[str] = mapped_column(String(140))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    period: Mapped[str] = mapped_column(String(10), default="")
+    old_value: Mapped[Optional[float]] = mapped_column(Value, nullable=True)
+    new_value: Mapped[Optional[float]] = mapped_column(Value, nullable=True)
+    old_note: Mapped[str] = mapped_column(Text, default="")
+    new_note: Mapped[str] = mapped_column(Text, default="")
+    user: Mapped[str] = mapped_column("user_name", String(128))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16))  # form | import | correction | demo
+    region: Mapped[Region] = relationship(lazy="joined")
+
+
+class Submission(Base):
+    __tablename__ = "submission"
+    __table_args__ = (UniqueConstraint("scheme_id", "region_id", "unit", "period", name="uq_submission_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[str] = mapped_column(String(64))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    unit: Mapped[str] = mapped_column(String(128))
+    period: Mapped[str] = mapped_column(String(6))
+    state: Mapped[str] = mapped_column(String(16), default="draft")  # draft | submitted | approved
+    submitted_by: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
+    submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    approved_by: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
+    approved_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    region: Mapped[Region] = relationship(lazy="joined")
+
+
+class SubmissionEvent(Base):
+    __tablename__ = "submission_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # submit | approve | reopen
+    user: Mapped[str] = mapped_column("user_name", String(128))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReferenceValue(Base):
+    __tablename__ = "reference_value"
+    __table_args__ = (UniqueConstraint("scheme_id", "region_id", "series_id", "period", name="uq_reference_value_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[str] = mapped_column(String(64))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    series_id: Mapped[str] = mapped_column(String(128))
+    period: Mapped[str] = mapped_column(String(6))
+    value: Mapped[Optional[float]] = mapped_column(Value, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    entered_by: Mapped[str] = mapped_column(String(128), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BaselineValue(Base):
+    """A region's baseline for an indicator, overriding the registry's."""
+
+    __tablename__ = "baseline_value"
+    __table_args__ = (UniqueConstraint("indicator_id", "region_id", name="uq_baseline_value_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[str] = mapped_column(String(64))
+    indicator_id: Mapped[str] = mapped_column(String(128))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    value: Mapped[float] = mapped_column(Value)
+    as_of: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    note: Mapped[str] = mapped_column(Text, default="")
+    entered_by: Mapped[str] = mapped_column(String(128), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"  # "user" is reserved in PostgreSQL
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    role: Mapped[str] = mapped_column(String(16))  # admin | reporter | viewer
+    units: Mapped[list] = mapped_column(JSON, default=list)
+    schemes: Mapped[list] = mapped_column(JSON, default=list)
+    password_hash: Mapped[str] = mapped_column(String(512), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginEvent(Base):
+    __tablename__ = "login_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    success: Mapped[bool] = mapped_column(Boolean)
+    ip: Mapped[str] = mapped_column(String(64), default="")

@@ -1,0 +1,891 @@
+"""The Store: the only place pages and commands touch SQL.
+
+Every data write runs in one transaction that first bumps ``meta.data_version``.
+That UPDATE takes the write lock at the start (a row lock on PostgreSQL, the
+database write lock on SQLite), so writers are serialised and the optimistic
+version checks below cannot race. Every value change appends a :class:`Revision`.
+User and login writes do not bump ``data_version`` (they never change a status).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Optional, Union
+
+from sqlalchemy import Engine, Integer, String, cast, func, select, update
+from sqlalchemy.orm import Session
+
+from indicators.model import Baseline, Indicator
+from indicators.periods import Quarter
+from indicators.values import check_value
+
+from .db import make_engine
+from .errors import (ConflictError, DuplicateError, ImportRejected, InvalidValueError, LockedError, NotFoundError,
+                     StoreError, TransitionError)
+from .models import (BaselineValue, LoginEvent, Meta, Observation, ReferenceValue, Region, Revision, Submission,
+                     SubmissionEvent, User)
+
+__all__ = [
+    "Store", "ObservationRow", "RevisionRow", "SubmissionRow", "SubmissionEventRow", "ReferenceRow", "BaselineRow",
+    "UserRow", "LoginRow", "ImportRow", "Change", "StoreError", "ConflictError", "LockedError", "TransitionError",
+    "InvalidValueError", "NotFoundError", "DuplicateError", "ImportRejected", "SOURCES", "ROLES", "STATES",
+]
+
+PeriodLike = Union[Quarter, str]
+SOURCES = ("form", "import", "correction", "demo")
+ROLES = ("admin", "reporter", "viewer")
+STATES = ("draft", "submitted", "approved")
+STATE_LABELS = {"draft": "草稿", "submitted": "已提交", "approved": "已审核"}
+REF_PREFIX = "ref:"
+BASELINE_PREFIX = "baseline:"
+
+
+# ---------------------------------------------------------------- row types
+
+@dataclass(frozen=True)
+class ObservationRow:
+    indicator_id: str
+    period: Quarter
+    value: Optional[float]
+    note: str
+    version: int
+    entered_by: str
+    updated_at: datetime
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class RevisionRow:
+    id: int
+    indicator_id: str           # "ref:<series>" / "baseline:<indicator>" for those values
+    region: str
+    period: Optional[Quarter]   # None for baselines
+    old_value: Optional[float]
+    new_value: Optional[float]
+    old_note: str
+    new_note: str
+    user: str
+    at: datetime
+    reason: str
+    source: str
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    scheme_id: str
+    region: str
+    unit: str
+    period: Quarter
+    state: str                  # draft | submitted | approved
+    submitted_by: Optional[str]
+    submitted_at: Optional[datetime]
+    approved_by: Optional[str]
+    approved_at: Optional[datetime]
+    version: int
+
+    @property
+    def locked(self) -> bool:
+        return self.state == "approved"
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
+
+@dataclass(frozen=True)
+class SubmissionEventRow:
+    action: str                 # submit | approve | reopen
+    user: str
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReferenceRow:
+    scheme_id: str
+    region: str
+    series_id: str
+    period: Quarter
+    value: Optional[float]
+    version: int
+    entered_by: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class BaselineRow:
+    indicator_id: str
+    region: str
+    value: float
+    as_of: date
+    version: int
+    note: str
+    entered_by: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    units: list[str]
+    schemes: list[str]
+    password_hash: str
+    active: bool
+    failed_count: int
+    locked_until: Optional[datetime]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class LoginRow:
+    username: str
+    at: datetime
+    success: bool
+    ip: str
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One value to import. ``note`` None keeps the stored note; ``row`` is the
+    line in the source file, used in messages."""
+
+    indicator: Indicator
+    region: str
+    period: Quarter
+    value: Optional[float]
+    note: Optional[str] = None
+    row: Optional[int] = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    """A planned (or made) change of one observation by an import."""
+
+    row: Optional[int]
+    indicator_id: str
+    region: str
+    period: Quarter
+    old_value: Optional[float]
+    new_value: Optional[float]
+    old_note: str
+    new_note: str
+    action: str                 # new | update | unchanged
+
+
+# ---------------------------------------------------------------- helpers
+
+@dataclass
+class _ImportPlan:
+    changes: list[Change]
+    errors: list[str]
+    targets: list[tuple]  # (ImportRow, region id, stored Observation or None), parallel to changes
+
+
+class _NoChange(Exception):
+    """Raised inside a write to roll it back (data_version included) and return ``result``."""
+
+    def __init__(self, result: Any):
+        self.result = result
+
+
+def _q(period: PeriodLike) -> Quarter:
+    return period if isinstance(period, Quarter) else Quarter.parse(str(period))
+
+
+def _utc(dt: Optional[datetime]) -> Optional[datetime]:
+    if dt is None:
+        return None
+    # SQLite returns naive datetimes; everything is stored in UTC.
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _round(v: Optional[float]) -> Optional[float]:
+    # The columns keep 6 decimals; round first so SQLite and PostgreSQL store the same number.
+    return None if v is None else round(float(v), 6)
+
+
+def _same(a: Optional[float], b: Optional[float]) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def _fmt(v: Optional[float]) -> str:
+    return "空" if v is None else f"{v:g}"
+
+
+def _check_source(source: str) -> None:
+    if source not in SOURCES:
+        raise ValueError(f"unknown revision source {source!r} (expected one of {', '.join(SOURCES)})")
+
+
+def _obs_row(o: Observation) -> ObservationRow:
+    return ObservationRow(o.indicator_id, Quarter.parse(o.period), o.value, o.note or "", o.version,
+                          o.entered_by or "", _utc(o.updated_at), o.region.name)
+
+
+def _rev_row(r: Revision) -> RevisionRow:
+    period = Quarter.parse(r.period) if r.period else None
+    return RevisionRow(r.id, r.indicator_id, r.region.name, period, r.old_value, r.new_value, r.old_note or "",
+                       r.new_note or "", r.user, _utc(r.at), r.reason or "", r.source)
+
+
+def _sub_row(s: Submission) -> SubmissionRow:
+    return SubmissionRow(s.scheme_id, s.region.name, s.unit, Quarter.parse(s.period), s.state, s.submitted_by,
+                         _utc(s.submitted_at), s.approved_by, _utc(s.approved_at), s.version)
+
+
+def _ref_row(r: ReferenceValue, region: str) -> ReferenceRow:
+    return ReferenceRow(r.scheme_id, region, r.series_id, Quarter.parse(r.period), r.value, r.version,
+                        r.entered_by or "", _utc(r.updated_at))
+
+
+def _base_row(b: BaselineValue, region: str) -> BaselineRow:
+    return BaselineRow(b.indicator_id, region, b.value, b.as_of, b.version, b.note or "", b.entered_by or "",
+                       _utc(b.updated_at))
+
+
+def _user_row(u: User) -> UserRow:
+    return UserRow(u.id, u.username, u.display_name or "", u.role, list(u.units or []), list(u.schemes or []),
+                   u.password_hash or "", bool(u.active), u.failed_count or 0, _utc(u.locked_until),
+                   _utc(u.created_at))
+
+
+def _conflict_message(current: ObservationRow) -> str:
+    when = current.updated_at.astimezone().strftime("%Y-%m-%d %H:%M") if current.updated_at else ""
+    return (f"保存冲突:该数据已被{current.entered_by or '他人'}于{when}修改为{_fmt(current.value)},"
+            "请核对当前值后重新保存")
+
+
+def _locked_message(unit: str, period: Quarter) -> str:
+    return f"{unit}{period.label}的数据已审核锁定,如需修改请先由办公室退回"
+
+
+# ---------------------------------------------------------------- the store
+
+class Store:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> "Store":
+        """A store on ``url`` (no migration: call :func:`data.db.upgrade` first)."""
+        return cls(make_engine(url))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- sessions
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with Session(self.engine) as s:
+            yield s
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """One transaction that bumps data_version first (taking the write lock)."""
+        with Session(self.engine, expire_on_commit=False) as s, s.begin():
+            res = s.execute(update(Meta).where(Meta.key == "data_version")
+                            .values(value=cast(cast(Meta.value, Integer) + 1, String)))
+            if res.rowcount == 0:
+                s.add(Meta(key="data_version", value="1"))
+                s.flush()
+            yield s
+
+    def _run_write(self, fn):
+        try:
+            with self._write() as s:
+                return fn(s)
+        except _NoChange as nc:
+            return nc.result
+
+    @staticmethod
+    def _region_id(s: Session, scheme_id: str, name: str) -> Optional[int]:
+        return s.scalar(select(Region.id).where(Region.scheme_id == scheme_id, Region.name == name))
+
+    def _ensure_region_in(self, s: Session, scheme_id: str, name: str) -> int:
+        name = (name or "").strip()
+        if not name:
+            raise StoreError("地区名称不能为空")
+        rid = self._region_id(s, scheme_id, name)
+        if rid is None:
+            region = Region(scheme_id=scheme_id, name=name)
+            s.add(region)
+            s.flush()
+            rid = region.id
+        return rid
+
+    @staticmethod
+    def _approved(s: Session, scheme_id: str, region_id: int, unit: str, period: Quarter) -> bool:
+        state = s.scalar(select(Submission.state).where(
+            Submission.scheme_id == scheme_id, Submission.region_id == region_id, Submission.unit == unit,
+            Submission.period == str(period)))
+        return state == "approved"
+
+    # -- meta
+
+    def data_version(self) -> int:
+        with self.engine.connect() as c:
+            v = c.execute(select(Meta.value).where(Meta.key == "data_version")).scalar()
+        return int(v or 0)
+
+    def meta(self, key: str) -> Optional[str]:
+        with self.engine.connect() as c:
+            return c.execute(select(Meta.value).where(Meta.key == key)).scalar()
+
+    def set_meta(self, key: str, value: str) -> None:
+        if key == "data_version":
+            raise ValueError("data_version is maintained by the store")
+
+        def do(s: Session):
+            m = s.get(Meta, key)
+            if m is None:
+                s.add(Meta(key=key, value=value))
+            elif m.value == value:
+                raise _NoChange(None)
+            else:
+                m.value = value
+
+        self._run_write(do)
+
+    def is_demo(self) -> bool:
+        return self.meta("demo") == "1"
+
+    def has_non_demo_data(self) -> bool:
+        """True when any value was entered other than by the demo loader."""
+        with self.engine.connect() as c:
+            return c.execute(select(Revision.id).where(Revision.source != "demo").limit(1)).first() is not None
+
+    # -- regions
+
+    def regions(self, scheme_id: str) -> list[str]:
+        with self._read() as s:
+            # sorted in Python: the same order whatever the database collation
+            return sorted(s.scalars(select(Region.name).where(Region.scheme_id == scheme_id)))
+
+    def ensure_region(self, scheme_id: str, name: str) -> None:
+        with self._read() as s:
+            if self._region_id(s, scheme_id, name.strip()) is not None:
+                return
+        self._run_write(lambda s: self._ensure_region_in(s, scheme_id, name))
+
+    # -- observations: reads
+
+    def observations(self, scheme_id: str, region: str,
+                     indicator_ids: Optional[Iterable[str]] = None) -> dict[str, dict[Quarter, float]]:
+        """Stored values (empty values left out), by indicator id and quarter."""
+        q = (select(Observation.indicator_id, Observation.period, Observation.value)
+             .join(Region, Observation.region_id == Region.id)
+             .where(Observation.scheme_id == scheme_id, Region.scheme_id == scheme_id, Region.name == region,
+                    Observation.value.is_not(None)))
+        if indicator_ids is not None:
+            ids = list(indicator_ids)
+            if not ids:
+                return {}
+            q = q.where(Observation.indicator_id.in_(ids))
+        out: dict[str, dict[Quarter, float]] = {}
+        with self.engine.connect() as c:
+            for ind, period, value in c.execute(q.order_by(Observation.indicator_id, Observation.period)):
+                out.setdefault(ind, {})[Quarter.parse(period)] = value
+        return out
+
+    def observation_rows(self, indicator_id: str, region: str) -> list[ObservationRow]:
+        with self._read() as s:
+            rows = s.scalars(select(Observation).join(Region, Observation.region_id == Region.id)
+                             .where(Observation.indicator_id == indicator_id, Region.name == region)
+                             .order_by(Observation.period))
+            return [_obs_row(o) for o in rows]
+
+    def observation(self, indicator_id: str, region: str, period: PeriodLike) -> Optional[ObservationRow]:
+        with self._read() as s:
+            o = s.scalar(select(Observation).join(Region, Observation.region_id == Region.id)
+                         .where(Observation.indicator_id == indicator_id, Region.name == region,
+                                Observation.period == str(_q(period))))
+            return _obs_row(o) if o else None
+
+    def observations_at(self, scheme_id: str, region: str, period: PeriodLike) -> dict[str, ObservationRow]:
+        """Every stored row of one quarter (with versions, for an entry form)."""
+        with self._read() as s:
+            rows = s.scalars(select(Observation).join(Region, Observation.region_id == Region.id)
+                             .where(Observation.scheme_id == scheme_id, Region.scheme_id == scheme_id,
+                                    Region.name == region, Observation.period == str(_q(period))))
+            return {o.indicator_id: _obs_row(o) for o in rows}
+
+    def latest_period(self, scheme_id: str, region: str) -> Optional[Quarter]:
+        with self.engine.connect() as c:
+            p = c.execute(select(func.max(Observation.period)).join(Region, Observation.region_id == Region.id)
+                          .where(Observation.scheme_id == scheme_id, Region.scheme_id == scheme_id,
+                                 Region.name == region, Observation.value.is_not(None))).scalar()
+        return Quarter.parse(p) if p else None
+
+    def history(self, indicator_id: str, region: Optional[str] = None,
+                period: Optional[PeriodLike] = None) -> list[RevisionRow]:
+        """Revisions, oldest first. ``indicator_id`` may be ``ref:<series>`` or ``baseline:<id>``."""
+        q = select(Revision).join(Region, Revision.region_id == Region.id).where(Revision.indicator_id == indicator_id)
+        if region is not None:
+            q = q.where(Region.name == region)
+        if period is not None:
+            q = q.where(Revision.period == str(_q(period)))
+        with self._read() as s:
+            return [_rev_row(r) for r in s.scalars(q.order_by(Revision.at, Revision.id))]
+
+    # -- observations: writes
+
+    def save_value(self, indicator: Indicator, region: str, period: PeriodLike, value: Optional[float],
+                   note: Optional[str], user: str, expected_version: Optional[int], source: str = "form",
+                   reason: str = "") -> ObservationRow:
+        """Save one value. ``expected_version`` is the version the user edited
+        (None: "I believe there is no row yet"). Saving the stored value and note
+        again is a no-op. Raises ConflictError, LockedError, InvalidValueError."""
+        _check_source(source)
+        q = _q(period)
+        note = (note or "").strip()
+        if value is not None:
+            checked = check_value(indicator, value)
+            if checked.errors:
+                raise InvalidValueError(f"{indicator.name}:{';'.join(checked.errors)}", checked.errors)
+            value = _round(checked.value)
+
+        def do(s: Session) -> ObservationRow:
+            rid = self._ensure_region_in(s, indicator.scheme, region)
+            obs = s.scalar(select(Observation).where(Observation.indicator_id == indicator.id,
+                                                     Observation.region_id == rid, Observation.period == str(q)))
+            if obs is not None and _same(obs.value, value) and (obs.note or "") == note:
+                raise _NoChange(_obs_row(obs))
+            if obs is None and value is None and not note:
+                raise InvalidValueError(f"{indicator.name}:未填写数值")
+            unit = indicator.reporting_unit
+            if self._approved(s, indicator.scheme, rid, unit, q):
+                raise LockedError(_locked_message(unit, q))
+            if obs is None and expected_version is not None:
+                raise ConflictError("保存冲突:该数据已不存在,请刷新后重试", None)
+            if obs is not None and expected_version != obs.version:
+                current = _obs_row(obs)
+                raise ConflictError(_conflict_message(current), current)
+            now = _now()
+            if obs is None:
+                old_value, old_note = None, ""
+                obs = Observation(indicator_id=indicator.id, scheme_id=indicator.scheme, region_id=rid,
+                                  period=str(q), value=value, note=note, version=1, entered_by=user,
+                                  updated_at=now)
+                s.add(obs)
+                s.flush()
+            else:
+                old_value, old_note = obs.value, obs.note or ""
+                # Guarded UPDATE: belt and braces on top of the serialising data_version lock.
+                res = s.execute(update(Observation)
+                                .where(Observation.id == obs.id, Observation.version == obs.version)
+                                .values(value=value, note=note, version=obs.version + 1, entered_by=user,
+                                        updated_at=now)
+                                .execution_options(synchronize_session=False))
+                if res.rowcount != 1:
+                    s.expire(obs)
+                    current = _obs_row(obs)
+                    raise ConflictError(_conflict_message(current), current)
+                s.expire(obs)
+            s.add(Revision(observation_id=obs.id, indicator_id=indicator.id, region_id=rid, period=str(q),
+                           old_value=old_value, new_value=value, old_note=old_note, new_note=note, user=user,
+                           at=now, reason=reason or "", source=source))
+            s.flush()
+            return _obs_row(obs)
+
+        return self._run_write(do)
+
+    def import_rows(self, rows: Iterable[ImportRow], user: str, source: str = "import",
+                    dry_run: bool = False) -> list[Change]:
+        """Import many values all-or-nothing (no version check: the file wins, with
+        a revision for each change). Returns the planned changes; on any problem
+        raises ImportRejected listing all of them and writes nothing."""
+        _check_source(source)
+        rows = list(rows)
+        if dry_run:
+            with self._read() as s:
+                plan = self._plan(s, rows, create_regions=False)
+            if plan.errors:
+                raise ImportRejected(plan.errors)
+            return plan.changes
+
+        def do(s: Session) -> list[Change]:
+            plan = self._plan(s, rows, create_regions=True)
+            if plan.errors:
+                raise ImportRejected(plan.errors)
+            if not any(c.action != "unchanged" for c in plan.changes):
+                raise _NoChange(plan.changes)
+            self._apply(s, plan, user, source)
+            return plan.changes
+
+        return self._run_write(do)
+
+    def _plan(self, s: Session, rows: list[ImportRow], create_regions: bool) -> "_ImportPlan":
+        errors: list[str] = []
+        region_ids: dict[tuple[str, str], Optional[int]] = {}
+        for r in rows:
+            key = (r.indicator.scheme, r.region)
+            if key not in region_ids:
+                region_ids[key] = (self._ensure_region_in(s, *key) if create_regions
+                                   else self._region_id(s, *key))
+        existing: dict[tuple[str, int, str], Observation] = {}
+        ids = sorted({r.indicator.id for r in rows})
+        rids = sorted({v for v in region_ids.values() if v is not None})
+        if ids and rids:
+            for o in s.scalars(select(Observation).where(Observation.indicator_id.in_(ids),
+                                                         Observation.region_id.in_(rids))):
+                existing[(o.indicator_id, o.region_id, o.period)] = o
+        approved: set[tuple[str, int, str, str]] = set()
+        if rids:
+            for sch, rid, unit, per in s.execute(select(Submission.scheme_id, Submission.region_id, Submission.unit,
+                                                        Submission.period)
+                                                 .where(Submission.region_id.in_(rids),
+                                                        Submission.state == "approved")):
+                approved.add((sch, rid, unit, per))
+        seen: dict[tuple[str, str, str], Optional[int]] = {}
+        changes: list[Change] = []
+        targets: list[tuple[ImportRow, Optional[int], Optional[Observation]]] = []
+        for r in rows:
+            ind, per = r.indicator, str(r.period)
+            where = f"第{r.row}行:" if r.row is not None else f"{ind.id} {per}:"
+            key = (ind.id, r.region, per)
+            if key in seen:
+                other = f"第{seen[key]}行" if seen[key] is not None else "前面的行"
+                errors.append(f"{where}指标{ind.id}在{per}重复出现(与{other}重复)")
+                continue
+            seen[key] = r.row
+            value = r.value
+            if value is not None:
+                checked = check_value(ind, value)
+                if checked.errors:
+                    errors.append(f"{where}{';'.join(checked.errors)}")
+                    continue
+                value = _round(checked.value)
+            rid = region_ids[(ind.scheme, r.region)]
+            obs = existing.get((ind.id, rid, per)) if rid is not None else None
+            old_value = obs.value if obs is not None else None
+            old_note = (obs.note or "") if obs is not None else ""
+            new_note = old_note if r.note is None else r.note.strip()
+            if obs is None and value is None and not new_note:
+                continue  # nothing to store
+            if obs is None:
+                action = "new"
+            elif _same(old_value, value) and old_note == new_note:
+                action = "unchanged"
+            else:
+                action = "update"
+            if action != "unchanged" and rid is not None \
+                    and (ind.scheme, rid, ind.reporting_unit, per) in approved:
+                errors.append(f"{where}{_locked_message(ind.reporting_unit, r.period)}")
+                continue
+            changes.append(Change(r.row, ind.id, r.region, r.period, old_value, value, old_note, new_note, action))
+            targets.append((r, rid, obs))
+        return _ImportPlan(changes, errors, targets)
+
+    @staticmethod
+    def _apply(s: Session, plan: "_ImportPlan", user: str, source: str) -> None:
+        now = _now()
+        pending: list[tuple[Change, ImportRow, int, Observation]] = []
+        for c, (r, rid, obs) in zip(plan.changes, plan.targets):
+            if c.action == "unchanged":
+                continue
+            if obs is None:
+                obs = Observation(indicator_id=c.indicator_id, scheme_id=r.indicator.scheme, region_id=rid,
+                                  period=str(c.period), value=c.new_value, note=c.new_note, version=1,
+                                  entered_by=user, updated_at=now)
+                s.add(obs)
+            else:
+                obs.value, obs.note, obs.version = c.new_value, c.new_note, obs.version + 1
+                obs.entered_by, obs.updated_at = user, now
+            pending.append((c, r, rid, obs))
+        s.flush()  # one batched INSERT: the new observations get their ids
+        s.add_all([Revision(observation_id=obs.id, indicator_id=c.indicator_id, region_id=rid, period=str(c.period),
+                            old_value=c.old_value, new_value=c.new_value, old_note=c.old_note, new_note=c.new_note,
+                            user=user, at=now, reason=r.reason, source=source)
+                   for c, r, rid, obs in pending])
+        s.flush()
+
+    # -- reference series
+
+    def references(self, scheme_id: str, region: str) -> dict[str, dict[Quarter, float]]:
+        out: dict[str, dict[Quarter, float]] = {}
+        for r in self.reference_rows(scheme_id, region):
+            if r.value is not None:
+                out.setdefault(r.series_id, {})[r.period] = r.value
+        return out
+
+    def reference_rows(self, scheme_id: str, region: str, series_id: Optional[str] = None) -> list[ReferenceRow]:
+        q = (select(ReferenceValue).join(Region, ReferenceValue.region_id == Region.id)
+             .where(ReferenceValue.scheme_id == scheme_id, Region.name == region))
+        if series_id is not None:
+            q = q.where(ReferenceValue.series_id == series_id)
+        with self._read() as s:
+            return [_ref_row(r, region) for r in s.scalars(q.order_by(ReferenceValue.series_id, ReferenceValue.period))]
+
+    def save_reference(self, scheme_id: str, region: str, series_id: str, period: PeriodLike,
+                       value: Optional[float], user: str, expected_version: Optional[int], reason: str = "",
+                       source: str = "form") -> ReferenceRow:
+        """Save a reference-series value (e.g. the provincial average) for a quarter;
+        same rules as :meth:`save_value` (revision ``ref:<series_id>``), no lock."""
+        _check_source(source)
+        q = _q(period)
+        value = _round(value)
+
+        def do(s: Session) -> ReferenceRow:
+            rid = self._ensure_region_in(s, scheme_id, region)
+            ref = s.scalar(select(ReferenceValue).where(
+                ReferenceValue.scheme_id == scheme_id, ReferenceValue.region_id == rid,
+                ReferenceValue.series_id == series_id, ReferenceValue.period == str(q)))
+            if ref is not None and _same(ref.value, value):
+                raise _NoChange(_ref_row(ref, region))
+            if ref is None and value is None:
+                raise InvalidValueError("未填写数值")
+            if ref is None and expected_version is not None:
+                raise ConflictError("保存冲突:该参照值已不存在,请刷新后重试", None)
+            if ref is not None and expected_version != ref.version:
+                current = _ref_row(ref, region)
+                raise ConflictError(f"保存冲突:该参照值已被{current.entered_by or '他人'}修改为"
+                                    f"{_fmt(current.value)},请核对后重新保存", current)
+            now = _now()
+            old = None
+            if ref is None:
+                ref = ReferenceValue(scheme_id=scheme_id, region_id=rid, series_id=series_id, period=str(q),
+                                     value=value, version=1, entered_by=user, updated_at=now)
+                s.add(ref)
+            else:
+                old = ref.value
+                ref.value, ref.version, ref.entered_by, ref.updated_at = value, ref.version + 1, user, now
+            s.add(Revision(observation_id=None, indicator_id=REF_PREFIX + series_id, region_id=rid, period=str(q),
+                           old_value=old, new_value=value, user=user, at=now, reason=reason or "",
+                           source=source, old_note="", new_note=""))
+            s.flush()
+            return _ref_row(ref, region)
+
+        return self._run_write(do)
+
+    # -- baselines
+
+    def baselines(self, scheme_id: str, region: str) -> dict[str, Baseline]:
+        """Stored baselines (overriding the registry's), by indicator id."""
+        return {i: Baseline(value=b.value, as_of=b.as_of, source=b.note or f"{b.entered_by}录入")
+                for i, b in self.baseline_rows(scheme_id, region).items()}
+
+    def baseline_rows(self, scheme_id: str, region: str) -> dict[str, BaselineRow]:
+        with self._read() as s:
+            rows = s.scalars(select(BaselineValue).join(Region, BaselineValue.region_id == Region.id)
+                             .where(BaselineValue.scheme_id == scheme_id, Region.name == region))
+            return {b.indicator_id: _base_row(b, region) for b in rows}
+
+    def save_baseline(self, indicator: Indicator, region: str, value: float, as_of: date, user: str,
+                      expected_version: Optional[int], note: str = "", source: str = "form",
+                      reason: str = "") -> BaselineRow:
+        """Set a region's baseline for an indicator (revision ``baseline:<id>``)."""
+        _check_source(source)
+        checked = check_value(indicator, value)
+        if value is None or checked.errors:
+            raise InvalidValueError(f"{indicator.name}:{';'.join(checked.errors) or '未填写基期值'}",
+                                    checked.errors or ["未填写基期值"])
+        value = _round(checked.value)
+        note = (note or "").strip()
+
+        def do(s: Session) -> BaselineRow:
+            rid = self._ensure_region_in(s, indicator.scheme, region)
+            b = s.scalar(select(BaselineValue).where(BaselineValue.indicator_id == indicator.id,
+                                                     BaselineValue.region_id == rid))
+            if b is not None and _same(b.value, value) and b.as_of == as_of and (b.note or "") == note:
+                raise _NoChange(_base_row(b, region))
+            if b is None and expected_version is not None:
+                raise ConflictError("保存冲突:该基期值已不存在,请刷新后重试", None)
+            if b is not None and expected_version != b.version:
+                current = _base_row(b, region)
+                raise ConflictError(f"保存冲突:该基期值已被{current.entered_by or '他人'}修改为"
+                                    f"{_fmt(current.value)}({current.as_of}),请核对后重新保存", current)
+            now = _now()
+            old_value, old_note, old_as_of = (None, "", None) if b is None else (b.value, b.note or "", b.as_of)
+            if b is None:
+                b = BaselineValue(scheme_id=indicator.scheme, indicator_id=indicator.id, region_id=rid, value=value,
+                                  as_of=as_of, version=1, note=note, entered_by=user, updated_at=now)
+                s.add(b)
+            else:
+                b.value, b.as_of, b.note, b.version = value, as_of, note, b.version + 1
+                b.entered_by, b.updated_at = user, now
+            why = reason or (f"基期日期 {as_of}" if old_as_of in (None, as_of) else f"基期日期 {old_as_of} → {as_of}")
+            s.add(Revision(observation_id=None, indicator_id=BASELINE_PREFIX + indicator.id, region_id=rid,
+                           period="", old_value=old_value, new_value=value, old_note=old_note, new_note=note,
+                           user=user, at=now, reason=why, source=source))
+            s.flush()
+            return _base_row(b, region)
+
+        return self._run_write(do)
+
+    # -- submissions (报送 / 审核 / 退回)
+
+    def submission(self, scheme_id: str, region: str, unit: str, period: PeriodLike) -> Optional[SubmissionRow]:
+        with self._read() as s:
+            sub = s.scalar(select(Submission).join(Region, Submission.region_id == Region.id)
+                           .where(Submission.scheme_id == scheme_id, Region.name == region,
+                                  Submission.unit == unit, Submission.period == str(_q(period))))
+            return _sub_row(sub) if sub else None
+
+    def submissions(self, scheme_id: str, region: str, period: PeriodLike) -> list[SubmissionRow]:
+        with self._read() as s:
+            rows = s.scalars(select(Submission).join(Region, Submission.region_id == Region.id)
+                             .where(Submission.scheme_id == scheme_id, Region.name == region,
+                                    Submission.period == str(_q(period))))
+            return sorted((_sub_row(x) for x in rows), key=lambda r: r.unit)
+
+    def submission_events(self, scheme_id: str, region: str, unit: str,
+                          period: PeriodLike) -> list[SubmissionEventRow]:
+        with self._read() as s:
+            rows = s.scalars(select(SubmissionEvent).join(Submission).join(Region, Submission.region_id == Region.id)
+                             .where(Submission.scheme_id == scheme_id, Region.name == region,
+                                    Submission.unit == unit, Submission.period == str(_q(period)))
+                             .order_by(SubmissionEvent.at, SubmissionEvent.id))
+            return [SubmissionEventRow(e.action, e.user, _utc(e.at), e.reason or "") for e in rows]
+
+    def submit(self, scheme_id: str, region: str, unit: str, period: PeriodLike, user: str) -> SubmissionRow:
+        """draft → submitted."""
+        return self._transition(scheme_id, region, unit, _q(period), user, "submit", "")
+
+    def approve(self, scheme_id: str, region: str, unit: str, period: PeriodLike, user: str) -> SubmissionRow:
+        """submitted → approved (locks the unit's quarter)."""
+        return self._transition(scheme_id, region, unit, _q(period), user, "approve", "")
+
+    def reopen(self, scheme_id: str, region: str, unit: str, period: PeriodLike, user: str,
+               reason: str) -> SubmissionRow:
+        """approved (or submitted) → draft; a reason is required."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise TransitionError("退回须填写原因")
+        return self._transition(scheme_id, region, unit, _q(period), user, "reopen", reason)
+
+    def transitions(self, scheme_id: str, region: str, steps: Iterable[tuple[str, PeriodLike, str]], user: str,
+                    reason: str = "") -> list[SubmissionRow]:
+        """Several (unit, period, action) steps in one transaction, all or none
+        (bulk approval; the demo loader)."""
+        steps = [(unit, _q(period), action) for unit, period, action in steps]
+        for _, _, action in steps:
+            if action not in ("submit", "approve", "reopen"):
+                raise ValueError(f"unknown action {action!r}")
+            if action == "reopen" and not (reason or "").strip():
+                raise TransitionError("退回须填写原因")
+
+        def do(s: Session) -> list[SubmissionRow]:
+            rid = self._ensure_region_in(s, scheme_id, region)
+            return [self._transition_in(s, scheme_id, rid, unit, q, user, action, (reason or "").strip())
+                    for unit, q, action in steps]
+
+        return self._run_write(do)
+
+    def _transition(self, scheme_id: str, region: str, unit: str, q: Quarter, user: str, action: str,
+                    reason: str) -> SubmissionRow:
+        def do(s: Session) -> SubmissionRow:
+            rid = self._ensure_region_in(s, scheme_id, region)
+            return self._transition_in(s, scheme_id, rid, unit, q, user, action, reason)
+
+        return self._run_write(do)
+
+    @staticmethod
+    def _transition_in(s: Session, scheme_id: str, rid: int, unit: str, q: Quarter, user: str, action: str,
+                       reason: str) -> SubmissionRow:
+        what = f"{unit}{q.label}的报送"
+        sub = s.scalar(select(Submission).where(Submission.scheme_id == scheme_id, Submission.region_id == rid,
+                                                Submission.unit == unit, Submission.period == str(q)))
+        state = sub.state if sub else "draft"
+        now = _now()
+        if action == "submit":
+            if state == "submitted":
+                raise TransitionError(f"{what}已提交,正在等待审核")
+            if state == "approved":
+                raise TransitionError(f"{what}已审核锁定,不能重复提交")
+            if sub is None:
+                sub = Submission(scheme_id=scheme_id, region_id=rid, unit=unit, period=str(q), version=0)
+                s.add(sub)
+            sub.state, sub.submitted_by, sub.submitted_at = "submitted", user, now
+            sub.approved_by = sub.approved_at = None
+        elif action == "approve":
+            if state == "draft":
+                raise TransitionError(f"{what}尚未提交,不能审核")
+            if state == "approved":
+                raise TransitionError(f"{what}已审核,无需重复审核")
+            sub.state, sub.approved_by, sub.approved_at = "approved", user, now
+        else:  # reopen
+            if state == "draft":
+                raise TransitionError(f"{what}尚未提交,无需退回")
+            sub.state = "draft"
+            sub.approved_by = sub.approved_at = None
+        sub.version = (sub.version or 0) + 1
+        s.flush()
+        s.add(SubmissionEvent(submission_id=sub.id, action=action, user=user, at=now, reason=reason))
+        s.flush()
+        s.refresh(sub)
+        return _sub_row(sub)
+
+    # -- users (hashing and sign-in rules belong to the caller)
+
+    def get_user(self, username: str) -> Optional[UserRow]:
+        with self._read() as s:
+            u = s.scalar(select(User).where(User.username == username))
+            return _user_row(u) if u else None
+
+    def list_users(self) -> list[UserRow]:
+        with self._read() as s:
+            return sorted((_user_row(u) for u in s.scalars(select(User))), key=lambda u: u.username)
+
+    def add_user(self, username: str, role: str, password_hash: str = "", display_name: str = "",
+                 units: Iterable[str] = (), schemes: Iterable[str] = (), active: bool = True) -> UserRow:
+        username = (username or "").strip()
+        if not username:
+            raise StoreError("用户名不能为空")
+        if role not in ROLES:
+            raise StoreError(f"未知角色:{role}")
+        with Session(self.engine, expire_on_commit=False) as s, s.begin():
+            if s.scalar(select(User.id).where(User.username == username)) is not None:
+                raise DuplicateError(f"用户名“{username}”已存在")
+            u = User(username=username, display_name=display_name or username, role=role, units=list(units),
+                     schemes=list(schemes), password_hash=password_hash, active=active, failed_count=0,
+                     created_at=_now())
+            s.add(u)
+            s.flush()
+            return _user_row(u)
+
+    _USER_FIELDS = {"display_name", "role", "units", "schemes", "password_hash", "active", "failed_count",
+                    "locked_until"}
+
+    def update_user(self, username: str, **changes: Any) -> UserRow:
+        unknown = set(changes) - self._USER_FIELDS
+        if unknown:
+            raise TypeError(f"update_user: unknown fields {sorted(unknown)}")
+        if "role" in changes and changes["role"] not in ROLES:
+            raise StoreError(f"未知角色:{changes['role']}")
+        for key in ("units", "schemes"):
+            if key in changes:
+                changes[key] = list(changes[key])
+        with Session(self.engine, expire_on_commit=False) as s, s.begin():
+            u = s.scalar(select(User).where(User.username == username))
+            if u is None:
+                raise NotFoundError(f"用户“{username}”不存在")
+            for k, v in changes.items():
+                setattr(u, k, v)
+            s.flush()
+            return _user_row(u)
+
+    def record_login(self, username: str, success: bool, ip: str = "", at: Optional[datetime] = None) -> None:
+        with Session(self.engine) as s, s.begin():
+            s.add(LoginEvent(username=username, success=success, ip=ip or "", at=at or _now()))
+
+    def login_events(self, username: Optional[str] = None, limit: int = 100) -> list[LoginRow]:
+        """Newest first."""
+        q = select(LoginEvent)
+        if username is not None:
+            q = q.where(LoginEvent.username == username)
+        with self._read() as s:
+            return [LoginRow(e.username, _utc(e.at), bool(e.success), e.ip or "")
+                    for e in s.scalars(q.order_by(LoginEvent.at.desc(), LoginEvent.id.desc()).limit(limit))]
