@@ -18,5 +18,5 @@ def test_home_page_loads_from_own_origin_only(dash_duo, demo_app):
     foreign = [u for u in urls if (urlparse(u).hostname, urlparse(u).port) != (origin.hostname, origin.port)
                and not u.startswith(("data:", "blob:"))]
     assert foreign == [], f"requests to other hosts: {foreign}"
-    assert any(u.endswith("bootstrap.min.css") for u in urls)
+    assert any("/assets/vendor/bootstrap/bootstrap.min.css" in u for u in urls)
     assert dash_duo.get_logs() == [], "browser console errors"
