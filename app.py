@@ -8,9 +8,11 @@ For production, serve ``wsgi:server`` with gunicorn (see README).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from dashboard import Settings, create_app
+from indicators.registry import SCHEMES_DIR, RegistryInvalid
 
 
 def main(argv=None) -> int:
@@ -24,7 +26,12 @@ def main(argv=None) -> int:
         settings.host = args.host
     if args.port:
         settings.port = args.port
-    app = create_app(settings)
+    try:
+        app = create_app(settings, registry_dir=os.environ.get("REGISTRY_DIR") or SCHEMES_DIR)
+    except RegistryInvalid as exc:
+        # Never serve a half-loaded registry: say which file, indicator and field.
+        print(f"启动失败:指标库文件有误。\n{exc}", file=sys.stderr)
+        return 1
     kind = "示例数据 (demo)" if args.demo else "正式数据"
     print(f"知识产权强县试点监测平台 [{kind}] running at http://{settings.host}:{settings.port}/", flush=True)
     app.run(host=settings.host, port=settings.port, debug=False)

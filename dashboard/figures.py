@@ -75,7 +75,7 @@ def status_heatmap(rows: list[tuple[str, str]], quarters: list[Quarter],
             hr.append(f"{name}<br>{q.label}:{LABELS[s]}" if s else "")
         z.append(zr), text.append(tr), hover.append(hr)
     fig = go.Figure(go.Heatmap(
-        z=z, x=[q.label.replace("年第", "Q").replace("季度", "") for q in quarters], y=[name for _, name in rows],
+        z=z, x=[q.label for q in quarters], y=[name for _, name in rows],
         zmin=0, zmax=n, colorscale=scale, showscale=False, text=text, texttemplate="%{text}",
         textfont={"color": "white", "size": 11}, hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
         xgap=2, ygap=2,

@@ -97,13 +97,12 @@ def _run(args: argparse.Namespace) -> str:
 
 
 def _from_database(scheme_id: str, region: str):
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        raise CliError("no --observations file given and DATABASE_URL is not set")
     try:
+        from data.db import DEFAULT_URL
         from data.store import Store   # lazy: indicators/ stays free of SQLAlchemy
     except ImportError as exc:
         raise CliError(f"cannot read the database: {exc}") from None
+    url = os.environ.get("DATABASE_URL") or DEFAULT_URL  # the same default as the app and `python -m data`
     store = Store.from_url(url)
     return store.observations(scheme_id, region), store.references(scheme_id, region), store.baselines(scheme_id, region)
 
