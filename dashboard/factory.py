@@ -15,27 +15,63 @@ from data.db import make_engine, upgrade
 from data.store import Store
 from indicators.registry import SCHEMES_DIR, load_registry
 
-from . import ids
+from . import auth, ids
 from .components import demo_banner
 from .pages import PAGES, not_found
+from .pages import users as users_page
+from .permissions import ROLE_LABELS, allowed, current_identity
 from .service import MonitorService
 from .settings import ROOT, Settings
 
-def _navbar(demo: bool) -> html.Header:
-    # Pages that set NAV_LABEL appear in the navigation bar, in PAGES order.
+# Shell ids of the signed-in user's menu (kept here while dashboard/ids.py is shared with other work).
+USER_NAME = "user-name"
+USER_ROLE = "user-role"
+LOGOUT = "logout"
+REFUSED = "page-refused"
+
+
+def _pages() -> list:
+    # The users page comes last; added here so dashboard/pages/__init__.py stays as other work left it.
+    return [*PAGES, users_page] if users_page not in PAGES else list(PAGES)
+
+
+def _user_menu(identity) -> html.Div:
+    # Sign-out is a POST with the session's CSRF token, so another site cannot sign anyone out.
+    return html.Div(
+        [
+            html.Span(identity.display_name, className="user-name", id=USER_NAME),
+            html.Span(ROLE_LABELS.get(identity.role, identity.role), className="user-role badge", id=USER_ROLE),
+            html.Form([dcc.Input(type="hidden", name="csrf_token", value=auth.csrf_token()),
+                       html.Button("退出", type="submit", className="btn btn-link user-logout", id=LOGOUT)],
+                      action=auth.LOGOUT_PATH, method="POST", className="d-inline"),
+        ],
+        className="user-menu",
+    )
+
+
+def _navbar(identity) -> html.Header:
+    # Pages that set NAV_LABEL appear in the navigation bar, in PAGES order, when
+    # the user may open them (REQUIRES); the pages check again on the server.
     links = [dbc.NavLink(p.NAV_LABEL, href=p.PATH, active="exact", className="px-3")
-             for p in PAGES if getattr(p, "NAV_LABEL", None)]
+             for p in _pages() if getattr(p, "NAV_LABEL", None) and allowed(identity, getattr(p, "REQUIRES", None))]
     return html.Header(
         dbc.Navbar(
             dbc.Container(
                 [dbc.NavbarBrand("知识产权强县试点监测平台", href="/", className="fw-bold"),
-                 dbc.Nav(links, navbar=True, className="me-auto", id=ids.NAV)],
+                 dbc.Nav(links, navbar=True, className="me-auto", id=ids.NAV),
+                 _user_menu(identity) if identity is not None else None],
                 fluid=True,
             ),
             color="dark", dark=True, className="py-1 no-print",
         ),
         className="app-header",
     )
+
+
+def _refused_page() -> dbc.Alert:
+    return dbc.Alert([html.Strong("无权访问"), " · 您的账号没有访问此页面的权限。如需开通,请联系领导小组办公室。",
+                      dcc.Link("返回总览", href="/", className="ms-2")],
+                     color="danger", className="mt-3", id=REFUSED)
 
 
 def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHEMES_DIR) -> Dash:
@@ -59,15 +95,18 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
         compress=True,
     )
     app.server.config["SECRET_KEY"] = settings.resolved_secret()
-    app.server.extensions["monitor"] = {"settings": settings, "service": service}
+    app.server.extensions["monitor"] = {"settings": settings, "service": service, "store": store,
+                                        "registry": registry}
+    auth.init_auth(app, store, settings, registry)
     # <html lang="zh-CN">: screen readers and fonts pick Simplified Chinese.
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
 
     def shell():
+        # Evaluated per request: the navbar shows what the signed-in user may open.
         return html.Div(
             [
                 dcc.Location(id=ids.URL, refresh="callback-nav"),
-                _navbar(store.is_demo()),
+                _navbar(current_identity()),
                 demo_banner() if store.is_demo() else None,
                 html.Main(id=ids.PAGE, className="container-fluid page"),
             ]
@@ -77,12 +116,14 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
 
     @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), State(ids.URL, "search"))
     def route(pathname, search):
-        for page in PAGES:
+        for page in _pages():
             match = page.match(pathname or "/")
             if match is not None:
+                if not allowed(current_identity(), getattr(page, "REQUIRES", None)):
+                    return _refused_page()
                 return page.layout(service, search, **match)
         return not_found(pathname)
 
-    for page in PAGES:
+    for page in _pages():
         page.register(app, service)
     return app

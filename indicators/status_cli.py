@@ -103,8 +103,18 @@ def _from_database(scheme_id: str, region: str):
     except ImportError as exc:
         raise CliError(f"cannot read the database: {exc}") from None
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL  # the same default as the app and `python -m data`
-    store = Store.from_url(url)
-    return store.observations(scheme_id, region), store.references(scheme_id, region), store.baselines(scheme_id, region)
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        path = path if path.is_absolute() else Path(__file__).resolve().parent.parent / path
+        if not path.exists():  # reading must not create an empty database
+            raise CliError(f"database {path} does not exist (set DATABASE_URL, or run `python -m data init`)")
+    try:
+        store = Store.from_url(url)
+        return (store.observations(scheme_id, region), store.references(scheme_id, region),
+                store.baselines(scheme_id, region))
+    except Exception as exc:  # a missing schema or an unreachable server: say so, no traceback
+        raise CliError(f"cannot read the database at DATABASE_URL ({exc.__class__.__name__}): "
+                       "run `python -m data init` first") from None
 
 
 def _row(r: Result, registry: Registry) -> dict:

@@ -138,10 +138,21 @@ def test_missing_file(registry_dir, tmp_path, capsys):
     assert "observations file not found" in capsys.readouterr().err
 
 
-def test_no_source_without_database_url(registry_dir, capsys, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+def test_missing_database_is_not_created(registry_dir, capsys, monkeypatch, tmp_path):
+    missing = tmp_path / "none.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{missing}")
     assert cli(registry_dir, "--scheme", "t", "--as-of", "2024-06-30") == 1
-    assert "DATABASE_URL" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "DATABASE_URL" in err
+    assert not missing.exists()
+
+
+def test_database_without_schema(registry_dir, capsys, monkeypatch, tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{empty}")
+    assert cli(registry_dir, "--scheme", "t", "--as-of", "2024-06-30") == 1
+    assert "python -m data init" in capsys.readouterr().err
 
 
 def test_missing_required_argument(registry_dir, capsys):
