@@ -9,6 +9,7 @@ from indicators.periods import Quarter
 
 from .. import figures, ids, urlstate
 from ..components import fmt_value, light, target_text
+from ..entry_forms import local_time
 from .common import View, page_title, resolve
 
 PREFIX = "/indicator/"
@@ -87,24 +88,29 @@ def _citation(service, ind):
     return body
 
 
-def _values_table(service, ind, region, upto: Quarter):
+def _display_names(service) -> dict[str, str]:
+    """History stores usernames; people read display names."""
+    return {u.username: u.display_name or u.username for u in service.store.list_users()}
+
+
+def _values_table(service, ind, region, upto: Quarter, names: dict[str, str]):
     rows = [r for r in service.store.observation_rows(ind.id, region) if r.period <= upto]
     if not rows:
         return html.P("暂无填报记录。", className="text-muted")
     body = [html.Tr([html.Td(r.period.label), html.Td(fmt_value(r.value, ind)), html.Td(r.note or ""),
-                     html.Td(r.entered_by or ""), html.Td(f"{r.updated_at:%Y-%m-%d %H:%M}" if r.updated_at else "")])
+                     html.Td(names.get(r.entered_by, r.entered_by or "")), html.Td(local_time(r.updated_at))])
             for r in sorted(rows, key=lambda r: r.period, reverse=True)]
     head = html.Thead(html.Tr([html.Th("报告期"), html.Th("填报值"), html.Th("备注"), html.Th("填报人"), html.Th("时间")]))
     return dbc.Table([head, html.Tbody(body)], size="sm", striped=True, className="values-table")
 
 
-def _history(service, ind, region):
+def _history(service, ind, region, names: dict[str, str]):
     revs = service.store.history(ind.id, region=region)
     if not revs:
         return html.P("暂无修改记录。", className="text-muted")
     src = {"form": "表单", "import": "导入", "correction": "更正", "demo": "示例数据"}
-    body = [html.Tr([html.Td(f"{r.at:%Y-%m-%d %H:%M}"), html.Td(str(r.period)), html.Td(fmt_value(r.old_value, ind)),
-                     html.Td(fmt_value(r.new_value, ind)), html.Td(r.user or ""), html.Td(src.get(r.source, r.source)),
+    body = [html.Tr([html.Td(local_time(r.at)), html.Td(str(r.period)), html.Td(fmt_value(r.old_value, ind)),
+                     html.Td(fmt_value(r.new_value, ind)), html.Td(names.get(r.user, r.user or "")), html.Td(src.get(r.source, r.source)),
                      html.Td(r.reason or "")])
             for r in sorted(revs, key=lambda r: r.at, reverse=True)[:50]]
     head = html.Thead(html.Tr([html.Th(h) for h in ("时间", "报告期", "原值", "新值", "修改人", "来源", "原因")]))
@@ -132,6 +138,7 @@ def register(app, service):
             html.Div(res.baseline_note, className="small text-muted") if res.baseline_note else None,
         ], className="status-line")
         fname = f"{ind.scheme}_{ind.id}_{view.quarter}"
+        names = _display_names(service)
         return (_title(service, ind, view), status, fig, figures.graph_config(fname),
-                _values_table(service, ind, view.region, view.quarter), _history(service, ind, view.region),
+                _values_table(service, ind, view.region, view.quarter, names), _history(service, ind, view.region, names),
                 urlstate.build(region=view.region, q=str(view.quarter)))

@@ -1,0 +1,158 @@
+"""Data entry in a real browser: enter, save, submit, approve, lock, reopen — and the
+overview's light changes.
+
+    DASH_TEST_CHROMEPATH=/usr/bin/chromium .venv/bin/pytest -q -p no:cacheprovider \
+        --webdriver Chrome --headless tests/test_entry_browser.py
+"""
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import quote
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from dashboard import Settings, create_app, ids
+
+SCHEME, REGION, QUARTER, UNIT = "luzhou", "泸州市", "2025Q4", "市市场监管局"
+# Cumulative flow, 6 in 2025Q3 and 7 in 2025Q4 in the demo: 逾期未达标 at 2025Q4 (its deadline).
+INDICATOR = "luzhou_ip_custody_enterprises"
+
+
+def pid(type_: str, **keys) -> str:
+    """CSS selector of a pattern-matching component (Dash writes the id as sorted JSON)."""
+    text = json.dumps({**keys, "type": type_}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "[id='" + text + "']"
+
+
+def wait_until(predicate, timeout=20, what=""):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            if predicate():
+                return
+        except Exception:  # element re-rendered between find and read
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def light(dash_duo, indicator):
+    sel = f"#{ids.OV_BOARD} [data-indicator='{indicator}'][data-status]"
+    dash_duo.wait_for_element(sel, timeout=20)
+    return dash_duo.find_element(sel).get_attribute("data-status")
+
+
+def open_overview(dash_duo):
+    dash_duo.driver.get(dash_duo.server_url + f"/?scheme={SCHEME}&q={QUARTER}")
+    dash_duo.wait_for_contains_text(f"#{ids.OV_TITLE}", "2025年第4季度", timeout=20)
+    return light(dash_duo, INDICATOR)
+
+
+def open_entry(dash_duo):
+    dash_duo.driver.get(dash_duo.server_url + f"/entry?scheme={SCHEME}&region={quote(REGION)}&q={QUARTER}"
+                        f"&unit={quote(UNIT)}")
+    dash_duo.wait_for_contains_text(f"#{ids.EN_TITLE}", UNIT, timeout=20)
+    dash_duo.wait_for_element(pid(ids.EN_VALUE, indicator=INDICATOR), timeout=20)
+
+
+def type_into(dash_duo, selector, text):
+    el = dash_duo.find_element(selector)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus()", el)
+    el.send_keys(Keys.CONTROL, "a")
+    el.send_keys(Keys.BACKSPACE)
+    el.send_keys(text)
+    el.send_keys(Keys.TAB)  # the inputs commit on blur (debounce)
+
+
+def click(dash_duo, selector):
+    el = dash_duo.find_element(selector)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
+    time.sleep(0.2)
+    el.click()
+
+
+def summary(dash_duo):
+    return dash_duo.find_element(f"#{ids.EN_SUMMARY}").text
+
+
+def state(dash_duo):
+    return dash_duo.find_element(f"#{ids.EN_STATUS} [data-state]").get_attribute("data-state")
+
+
+def review_row(dash_duo):
+    return dash_duo.find_element(f"#{ids.RV_BODY} tr[data-unit='{UNIT}']")
+
+
+def test_enter_save_submit_approve_lock_reopen_and_the_light_changes(dash_duo, tmp_path):
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/d.db", demo=True, secret_key="t",
+                              login_disabled=True))
+    dash_duo.start_server(app)
+    before = open_overview(dash_duo)
+    assert before == "missed"
+
+    # Enter a value far above last quarter's: the warning asks for a note and nothing is saved.
+    open_entry(dash_duo)
+    assert state(dash_duo) == "draft"
+    value_sel = pid(ids.EN_VALUE, indicator=INDICATOR)
+    type_into(dash_duo, value_sel, "abc")
+    msg_sel = pid(ids.EN_MSG, indicator=INDICATOR)
+    dash_duo.wait_for_contains_text(msg_sel, "不是有效数字", timeout=20)  # checked while typing
+    type_into(dash_duo, value_sel, "250")
+    click(dash_duo, f"#{ids.EN_SAVE}")
+    dash_duo.wait_for_contains_text(msg_sel, "超过上季度的3倍,请在备注中说明", timeout=20)
+    wait_until(lambda: "未保存" in summary(dash_duo), what="未保存")
+    row_sel = pid(ids.EN_ROW, indicator=INDICATOR)
+    assert "row-warning" in dash_duo.find_element(row_sel).get_attribute("class")
+    store = app.server.extensions["monitor"]["service"].store
+    assert store.observation(INDICATOR, REGION, QUARTER).value == 7.0
+
+    type_into(dash_duo, pid(ids.EN_NOTE, indicator=INDICATOR), "本季度集中办理托管,已核实")
+    click(dash_duo, f"#{ids.EN_SAVE}")
+    wait_until(lambda: "已保存1项" in summary(dash_duo), what="已保存1项")
+    dash_duo.wait_for_contains_text(msg_sel, "已保存", timeout=20)
+    assert "250" in dash_duo.find_element(pid(ids.EN_CURRENT, indicator=INDICATOR)).text
+    assert store.observation(INDICATOR, REGION, QUARTER).value == 250.0
+
+    click(dash_duo, f"#{ids.EN_SUBMIT}")
+    wait_until(lambda: state(dash_duo) == "submitted", what="submitted")
+    assert "等待办公室审核" in summary(dash_duo)
+    wait_until(lambda: not dash_duo.find_element(value_sel).is_enabled(), what="inputs disabled after submit")
+
+    # The office approves: the quarter is locked.
+    dash_duo.driver.get(dash_duo.server_url + f"/review?scheme={SCHEME}&region={quote(REGION)}&q={QUARTER}")
+    wait_until(lambda: review_row(dash_duo).get_attribute("data-state") == "submitted", what="review row")
+    review_row(dash_duo).find_element(By.XPATH, ".//button[text()='审核通过']").click()
+    wait_until(lambda: review_row(dash_duo).get_attribute("data-state") == "approved", what="approved")
+    assert "已审核通过" in dash_duo.find_element("#rv-alert").text
+
+    open_entry(dash_duo)
+    wait_until(lambda: state(dash_duo) == "approved", what="approved on the entry page")
+    assert "已审核锁定" in dash_duo.find_element("#en-locked").text
+    assert not dash_duo.find_element(value_sel).is_enabled()
+    assert not dash_duo.find_element(f"#{ids.EN_SAVE}").is_enabled()
+    assert dash_duo.find_element(value_sel).get_attribute("value") == "250"
+
+    # Reopening needs a reason.
+    dash_duo.driver.get(dash_duo.server_url + f"/review?scheme={SCHEME}&region={quote(REGION)}&q={QUARTER}")
+    wait_until(lambda: review_row(dash_duo).get_attribute("data-state") == "approved", what="review row")
+    review_row(dash_duo).find_element(By.XPATH, ".//button[text()='退回']").click()
+    wait_until(lambda: "退回须填写原因" in dash_duo.find_element("#rv-alert").text, what="reason required")
+    assert review_row(dash_duo).get_attribute("data-state") == "approved"
+    reason = review_row(dash_duo).find_element(By.CSS_SELECTOR, "input")
+    reason.send_keys("托管企业名单需补充佐证")
+    reason.send_keys(Keys.TAB)
+    review_row(dash_duo).find_element(By.XPATH, ".//button[text()='退回']").click()
+    wait_until(lambda: review_row(dash_duo).get_attribute("data-state") == "draft", what="reopened")
+    events = dash_duo.find_element(f"#{ids.RV_BODY} .events-table").text
+    assert "托管企业名单需补充佐证" in events and "审核通过" in events
+
+    open_entry(dash_duo)
+    wait_until(lambda: state(dash_duo) == "draft", what="draft again")
+    assert dash_duo.find_element(value_sel).is_enabled()
+
+    # The overview shows the new value's status on its next render.
+    after = open_overview(dash_duo)
+    assert after == "achieved" and after != before
+    assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []
