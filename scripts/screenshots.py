@@ -62,6 +62,7 @@ def main():
     ap.add_argument("--base")
     ap.add_argument("--login", help="user:password to sign in first")
     ap.add_argument("--full", action="store_true", help="capture the whole page height")
+    ap.add_argument("--only", help="comma-separated page names to capture")
     args = ap.parse_args()
     base = args.base or _serve_demo()
     out = Path(args.out)
@@ -77,6 +78,8 @@ def main():
                 drv.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
                 time.sleep(1)
             for name, path in PAGES:
+                if args.only and name not in args.only.split(","):
+                    continue
                 drv.set_window_size(w, h)
                 drv.get(base + path)
                 WebDriverWait(drv, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".page-title")))

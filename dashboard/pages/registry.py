@@ -7,22 +7,22 @@ from dash import Input, Output, dash_table, dcc, html
 from indicators.model import KIND_LABELS
 
 from .. import ids, urlstate
-from ..components import target_text
+from ..components import FONT_FAMILY, target_text
 
 NAV_LABEL = "指标库"
 PATH = "/registry"
 
-COLUMNS = [
-    ("scheme", "方案"), ("clause", "条款"), ("name", "指标"), ("dimension", "维度"), ("kind", "类型"),
-    ("target", "目标"), ("unit", "单位"), ("deadline", "截止"), ("stage", "阶段"),
-    ("units", "牵头 / 责任单位"), ("quote", "原文"), ("interpretation", "口径说明"), ("id", "编号"),
+COLUMNS = [  # the source sentence right after the name, so it is on screen at 1366 px
+    ("scheme", "方案"), ("clause", "条款"), ("name", "指标"), ("quote", "原文"), ("target", "目标"),
+    ("dimension", "维度"), ("kind", "类型"), ("unit", "单位"), ("deadline", "截止"), ("stage", "阶段"),
+    ("units", "牵头 / 责任单位"), ("id", "编号"),
 ]
 
 
 WIDTHS = {
     "scheme": "52px", "clause": "88px", "name": "170px", "dimension": "52px", "kind": "76px", "target": "150px",
     "unit": "52px", "deadline": "92px", "stage": "72px", "units": "190px", "quote": "380px",
-    "interpretation": "280px", "id": "170px",
+    "id": "170px",
 }
 
 
@@ -79,11 +79,12 @@ def layout(service, search, **_):
             data=[], page_size=50, sort_action="native",
             style_table={"overflowX": "auto"},
             style_cell={"whiteSpace": "normal", "height": "auto", "textAlign": "left", "fontSize": "13px",
-                        "fontFamily": "inherit", "verticalAlign": "top", "padding": "4px 6px"},
+                        "fontFamily": FONT_FAMILY, "verticalAlign": "top", "padding": "4px 6px"},
             style_cell_conditional=[{"if": {"column_id": c}, "minWidth": w, "width": w, "maxWidth": w}
                                     for c, w in WIDTHS.items()],
-            style_header={"fontWeight": "bold", "backgroundColor": "#f1f3f5"},
+            style_header={"fontWeight": "bold", "backgroundColor": "#f1f3f5", "fontFamily": FONT_FAMILY},
             markdown_options={"link_target": "_self"},
+            tooltip_delay=300, tooltip_duration=None,
         ),
     ], className="registry")
 
@@ -107,7 +108,7 @@ def register(app, service):
     rows = _rows(service)  # built once per app: the registry does not change at run time
 
     @app.callback(
-        Output(ids.RG_TABLE, "data"), Output(ids.RG_COUNT, "children"),
+        Output(ids.RG_TABLE, "data"), Output(ids.RG_TABLE, "tooltip_data"), Output(ids.RG_COUNT, "children"),
         Output(ids.URL, "search", allow_duplicate=True),
         Input(ids.RG_SEARCH, "value"), Input(ids.RG_SCHEME, "value"), Input(ids.RG_DIMENSION, "value"),
         Input(ids.RG_UNIT, "value"), Input(ids.RG_KIND, "value"),
@@ -115,6 +116,10 @@ def register(app, service):
     )
     def update(text, scheme, dim, unit, kind):
         text = (text or "").strip()
-        found = [{c: r[c] for c, _ in COLUMNS} for r in rows if _matches(r, text, scheme, dim, unit, kind)]
-        return (found, f"共 {len(found)} 项指标(全库 {len(rows)} 项)",
+        hits = [r for r in rows if _matches(r, text, scheme, dim, unit, kind)]
+        found = [{c: r[c] for c, _ in COLUMNS} for r in hits]
+        # 口径说明 shows on hovering the indicator's name (and in full on its detail page).
+        tips = [{"name": {"value": "口径说明:" + r["interpretation"], "type": "text"}} if r["interpretation"] else {}
+                for r in hits]
+        return (found, tips, f"共 {len(found)} 项指标(全库 {len(rows)} 项)",
                 urlstate.build(search=text, scheme=scheme, dimension=dim, unit=unit, kind=kind))
