@@ -1012,6 +1012,13 @@ class Store:
                                          Revision.id <= last)).scalars())
         return last, names
 
+    def observed_periods(self, scheme_id: str) -> list[Quarter]:
+        """Every quarter holding a value in some region of ``scheme_id``, ascending."""
+        with self.engine.connect() as c:
+            found = c.execute(select(Observation.period).distinct()
+                              .where(Observation.scheme_id == scheme_id, Observation.value.is_not(None))).scalars()
+            return sorted(Quarter.parse(p) for p in found)
+
     def _by_region(self, q, regions: Optional[Iterable[str]]) -> dict[str, dict[str, dict[Quarter, float]]]:
         if regions is not None:
             names = list(regions)

@@ -3,9 +3,11 @@
 import dash_bootstrap_components as dbc
 from dash import dcc
 
-from . import detail, overview, registry, stages, units
+from . import detail, entry, overview, reference, registry, review, stages, units
 
-PAGES = [overview, detail, units, stages, registry]
+PAGES = [overview, detail, units, stages, registry, entry, review, reference]
+from . import regions  # noqa: E402  地区排名, next to 总览 in the navigation
+PAGES.insert(PAGES.index(overview) + 1, regions)
 
 
 def not_found(pathname):

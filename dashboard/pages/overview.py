@@ -1,4 +1,12 @@
-"""总览: stage timeline, status counts, the traffic-light board and the status heatmap."""
+"""总览: stage timeline, status counts, the traffic-light board and the status heatmap.
+
+Page-ready time (docs/performance.md): the first view's title, counts and board
+come with the page layout itself, so the browser does not wait for a second
+round trip; the board is server-rendered HTML (dashboard/markup.py, put in
+place by assets/monitor_html.js), which mounts in milliseconds where ~800 Dash
+components took over a second; the two figures (the heatmap is 12 quarters ×
+every indicator) have their own callback, so they never hold the board back.
+"""
 from __future__ import annotations
 
 import io
@@ -6,12 +14,13 @@ from collections import Counter
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from indicators.periods import quarter_range
 from indicators.statuses import SEVERITY, Status
 
-from .. import figures, ids, urlstate
-from ..components import fmt_value, legend, light, progress_bar, status_counts, target_text, trend_arrow
+from .. import figures, ids, markup, urlstate
+from ..components import fmt_value, legend, status_counts, target_text
 from .common import View, page_title, resolve, resolve_from_controls, selector_row, title_text, region_options, quarter_options
 
 NAV_LABEL = "总览"
@@ -25,6 +34,7 @@ def match(pathname: str):
 
 def layout(service, search, **_):
     view = resolve(service, urlstate.parse(search))
+    counts, board = _board_parts(service, view)
     return html.Div(
         [
             page_title(ids.OV_TITLE, title_text(service, view, "工作进展总览"), service.scheme(view.scheme_id).name),
@@ -39,9 +49,10 @@ def layout(service, search, **_):
             html.Section([html.H2("阶段进度", className="section-title"),
                           dcc.Graph(id=ids.OV_TIMELINE, config={"displayModeBar": False}, className="timeline")],
                          className="section"),
-            html.Section([html.H2("指标状态统计", className="section-title"), html.Div(id=ids.OV_COUNTS), legend()],
-                         className="section"),
-            html.Section([html.H2("指标红绿灯", className="section-title"), html.Div(id=ids.OV_BOARD)],
+            html.Section([html.H2("指标状态统计", className="section-title"), html.Div(counts, id=ids.OV_COUNTS),
+                          legend()], className="section"),
+            html.Section([html.H2("指标红绿灯", className="section-title"),
+                          html.Div(id=ids.OV_BOARD, **{"data-html": board})],
                          className="section board-section"),
             html.Section([html.H2("各季度状态变化", className="section-title"),
                           dcc.Graph(id=ids.OV_HEATMAP)], className="section heatmap-section page-break-before"),
@@ -50,9 +61,21 @@ def layout(service, search, **_):
     )
 
 
-def _board(service, view: View, results) -> html.Div:
+def _board_parts(service, view: View):
+    """(status counts, board HTML) of a view."""
+    results = service.results(view.scheme_id, view.region, view.quarter)
+    counts = Counter(r.status.value for r in results)
+    # Board order: worst first within each dimension, so what is behind is seen first.
+    rank = {s: i for i, s in enumerate(SEVERITY)}
+    ordered = sorted(results, key=lambda r: rank[Status(r.status)])
+    return status_counts(counts, len(results)), _board(service, view, ordered)
+
+
+def _board(service, view: View, results) -> str:
+    """The traffic-light board, grouped by dimension, as HTML (see dashboard/markup.py)."""
     inds = {i.id: i for i in service.indicators(view.scheme_id)}
     scheme = service.scheme(view.scheme_id)
+    head = ["状态", "指标", "实际 / 目标", "完成进度", "趋势", "截止"]
     groups = []
     for dim in scheme.dimensions:
         rows = []
@@ -64,25 +87,19 @@ def _board(service, view: View, results) -> html.Div:
             actual = fmt_value(r.actual, ind)
             if r.stale and r.value_period is not None:
                 actual += f"({r.value_period.label})"
-            rows.append(html.Tr(
-                [
-                    html.Td(light(r.status, ind.id, stale=r.stale)),
-                    html.Td(dcc.Link(ind.name, href=href, className="ind-link"), className="ind-name"),
-                    html.Td([html.Span(actual, className="actual"), html.Span(" / ", className="text-muted"),
-                             html.Span(target_text(ind), className="target")], className="nums"),
-                    html.Td(progress_bar(r.p, r.status), className="pcol"),
-                    html.Td(trend_arrow(r.trend), className="tcol"),
-                    html.Td(f"{ind.deadline:%Y-%m-%d}", className="dcol"),
-                ],
-                className=f"board-row row-{r.status.value}", **{"data-indicator-row": ind.id},
-            ))
+            rows.append(
+                f"<tr{markup.attrs(class_=f'board-row row-{r.status.value}', data_indicator_row=ind.id)}>"
+                f"<td>{markup.light(r.status, ind.id, stale=r.stale)}</td>"
+                f'<td class="ind-name">{markup.link(ind.name, href, "ind-link")}</td>'
+                f'<td class="nums"><span class="actual">{markup.escape(actual)}</span>'
+                f'<span class="text-muted"> / </span><span class="target">{markup.escape(target_text(ind))}</span></td>'
+                f'<td class="pcol">{markup.progress_bar(r.p, r.status)}</td>'
+                f'<td class="tcol">{markup.trend_arrow(r.trend)}</td>'
+                f'<td class="dcol">{ind.deadline:%Y-%m-%d}</td></tr>')
         if rows:
-            head = html.Thead(html.Tr([html.Th("状态"), html.Th("指标"), html.Th("实际 / 目标"), html.Th("完成进度"),
-                                       html.Th("趋势"), html.Th("截止")]))
-            groups.append(html.Div([html.H3(f"{dim}({len(rows)}项)", className="dim-title"),
-                                    dbc.Table([head, html.Tbody(rows)], size="sm", className="board-table mb-2")],
-                                   className="dim-group"))
-    return html.Div(groups, className="board")
+            groups.append(f'<div class="dim-group"><h3 class="dim-title">{markup.escape(dim)}({len(rows)}项)</h3>'
+                          + markup.table(head, rows, "table table-sm board-table mb-2") + "</div>")
+    return '<div class="board">' + "".join(groups) + "</div>"
 
 
 def _heatmap(service, view: View):
@@ -118,29 +135,35 @@ def register(app, service):
     @app.callback(
         Output(ids.OV_REGION, "options"), Output(ids.OV_REGION, "value"),
         Output(ids.OV_QUARTER, "options"), Output(ids.OV_QUARTER, "value"),
-        Output(ids.OV_TITLE, "children"), Output(ids.OV_TIMELINE, "figure"),
-        Output(ids.OV_COUNTS, "children"), Output(ids.OV_BOARD, "children"),
-        Output(ids.OV_HEATMAP, "figure"), Output(ids.OV_HEATMAP, "config"),
+        Output(ids.OV_TITLE, "children"), Output(ids.OV_COUNTS, "children"), Output(ids.OV_BOARD, "data-html"),
+        Output(ids.URL, "search", allow_duplicate=True),
+        Input(ids.OV_SCHEME, "value"), Input(ids.OV_REGION, "value"), Input(ids.OV_QUARTER, "value"),
+        prevent_initial_call=True,
+    )
+    def update(scheme_id, region, quarter):
+        if len(ctx.triggered_prop_ids) > 1:
+            # The initial call (every input listed; Dash makes it for a layout that a callback
+            # inserted despite prevent_initial_call): the layout already shows this view.
+            raise PreventUpdate
+        view = resolve_from_controls(service, ctx.triggered_prop_ids, scheme_id, region, quarter, ids.OV_SCHEME)
+        counts, board = _board_parts(service, view)
+        return (
+            region_options(service, view.scheme_id), view.region,
+            quarter_options(service, view), str(view.quarter),
+            title_text(service, view, "工作进展总览"), counts, board,
+            view.search(),
+        )
+
+    @app.callback(
+        Output(ids.OV_TIMELINE, "figure"), Output(ids.OV_HEATMAP, "figure"), Output(ids.OV_HEATMAP, "config"),
         Output(ids.URL, "search", allow_duplicate=True),
         Input(ids.OV_SCHEME, "value"), Input(ids.OV_REGION, "value"), Input(ids.OV_QUARTER, "value"),
         prevent_initial_call="initial_duplicate",
     )
-    def update(scheme_id, region, quarter):
+    def update_figures(scheme_id, region, quarter):
         view = resolve_from_controls(service, ctx.triggered_prop_ids, scheme_id, region, quarter, ids.OV_SCHEME)
-        results = service.results(view.scheme_id, view.region, view.quarter)
-        counts = Counter(r.status.value for r in results)
-        # Board order: worst first within each dimension, so what is behind is seen first.
-        rank = {s: i for i, s in enumerate(SEVERITY)}
-        ordered = sorted(results, key=lambda r: rank[Status(r.status)])
         scheme = service.scheme(view.scheme_id)
         fname = f"{view.scheme_id}_heatmap_{view.quarter}"
-        return (
-            region_options(service, view.scheme_id), view.region,
-            quarter_options(service, view), str(view.quarter),
-            title_text(service, view, "工作进展总览"),
-            figures.stage_timeline(scheme, view.quarter.end),
-            status_counts(counts, len(results)),
-            _board(service, view, ordered),
-            _heatmap(service, view), figures.graph_config(fname),
-            view.search(),
-        )
+        # The URL too: on the first load this callback is the one that runs.
+        return (figures.stage_timeline(scheme, view.quarter.end), _heatmap(service, view),
+                figures.graph_config(fname), view.search())

@@ -1,0 +1,40 @@
+/* Server-rendered HTML blocks (dashboard/markup.py). A container carries its HTML in
+   the attribute data-html (a Dash prop, so callbacks can update it); this script puts
+   it inside as soon as React adds or changes the element, and makes in-app links in
+   it navigate like dcc.Link (history.pushState + Dash's location event, no reload).
+   The HTML is built and escaped on the server; nothing here interprets user text. */
+(function () {
+  function navigate(event) {
+    var a = event.target.closest ? event.target.closest("a[data-dash-link]") : null;
+    if (!a || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (a.target && a.target !== "_self") return;
+    event.preventDefault();
+    window.history.pushState({}, "", a.getAttribute("href"));
+    window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
+    window.scrollTo(0, 0);
+  }
+
+  function fill(el) {
+    var html = el.getAttribute("data-html");
+    if (html === null || el.__monitorHtml === html) return;
+    el.innerHTML = html;
+    el.__monitorHtml = html;
+    if (!el.__monitorLinks) { el.addEventListener("click", navigate); el.__monitorLinks = true; }
+  }
+
+  function scan(root) {
+    if (root.nodeType !== 1) return;
+    if (root.hasAttribute("data-html")) fill(root);
+    var found = root.querySelectorAll("[data-html]");
+    for (var i = 0; i < found.length; i++) fill(found[i]);
+  }
+
+  new MutationObserver(function (mutations) {
+    for (var i = 0; i < mutations.length; i++) {
+      var m = mutations[i];
+      if (m.type === "attributes") { fill(m.target); continue; }
+      for (var j = 0; j < m.addedNodes.length; j++) scan(m.addedNodes[j]);
+    }
+  }).observe(document, {childList: true, subtree: true, attributes: true, attributeFilter: ["data-html"]});
+  if (document.body) scan(document.body);
+})();

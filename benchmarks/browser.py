@@ -1,0 +1,138 @@
+"""Page-ready time in headless Chromium: the overview against a hello-world Dash
+page, in the same browser run, both served by gunicorn with gunicorn.conf.py.
+
+"Ready" is measured inside the page: a MutationObserver, installed before any
+page script runs (CDP Page.addScriptToEvaluateOnNewDocument), records
+``performance.now()`` (ms since navigation start) when the overview board's
+first light (``#ov-board [data-status]``) or the hello page's text appears.
+Polling from Python only collects the number, so its interval does not count.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlencode
+
+from .apps import HELLO_ID
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("BENCH_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("BENCH_CHROMEDRIVER", "/usr/bin/chromedriver")
+READY_SELECTOR = "#ov-board [data-status]"
+
+OBSERVER_JS = """
+(function () {
+  window.__ready = null;
+  function ready() {
+    if (document.querySelector(%(board)s)) return true;
+    var h = document.getElementById(%(hello)s);
+    return !!(h && h.textContent.trim());
+  }
+  var obs = new MutationObserver(function () {
+    if (window.__ready === null && ready()) { window.__ready = performance.now(); obs.disconnect(); }
+  });
+  obs.observe(document, {childList: true, subtree: true, characterData: true});
+})();
+""" % {"board": repr(READY_SELECTOR), "hello": repr(HELLO_ID)}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict, workers: int = 1) -> Iterator[str]:
+    """Serve ``app_spec`` (e.g. "benchmarks.apps:hello()") on 127.0.0.1; yield its base URL."""
+    port = _free_port()
+    full = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers),
+            "GUNICORN_ACCESSLOG": "", "GUNICORN_LOGLEVEL": "warning"}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app_spec],
+                            cwd=str(ROOT), env=full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/", proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited ({proc.returncode}): {proc.stderr.read().decode(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} not up after {timeout:.0f} s")
+
+
+def chrome(width: int = 1366, height: int = 768):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-dev-shm-usage", "--disable-component-update", "--no-first-run", "--lang=zh-CN",
+                f"--window-size={width},{height}"):
+        opts.add_argument(arg)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+
+def _ready_ms(driver, url: str, timeout: float = 60) -> float:
+    driver.get(url)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = driver.execute_script("return window.__ready")
+        if v is not None:
+            return float(v)
+        time.sleep(0.02)
+    raise RuntimeError(f"{url}: not ready after {timeout:.0f} s")
+
+
+def compare(database_url: str, regions: list[str], quarter: str, loads: int = 5) -> dict:
+    """Median page-ready of the overview and of hello world over ``loads`` loads each
+    (after one unmeasured warm-up load of each), alternating, in one browser."""
+    with gunicorn("benchmarks.apps:monitor()", {"BENCH_DATABASE_URL": database_url}) as mon, \
+            gunicorn("benchmarks.apps:hello()", {}) as hello:
+        driver = chrome()
+        try:
+            driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": OBSERVER_JS})
+            page, floor = [], []
+            for i in range(loads + 1):
+                # A different region on every load: the server computes it afresh.
+                region = regions[(i * 7919) % len(regions)]
+                url = mon + "/?" + urlencode({"scheme": "anning", "region": region, "q": quarter})
+                h = _ready_ms(driver, hello + "/")
+                p = _ready_ms(driver, url)
+                if i:  # the first pair warms the browser cache and the servers
+                    floor.append(h)
+                    page.append(p)
+        finally:
+            driver.quit()
+    page_ms, hello_ms = statistics.median(page), statistics.median(floor)
+    return {"page_ready_ms": round(page_ms, 1), "hello_ready_ms": round(hello_ms, 1),
+            "page_ready_ratio": round(page_ms / hello_ms, 2),
+            "page_ready_samples": [round(x, 1) for x in page], "hello_ready_samples": [round(x, 1) for x in floor]}

@@ -1,0 +1,238 @@
+"""Load test on loopback: simulated users against gunicorn (the production entry
+``wsgi:server`` with gunicorn.conf.py) on PostgreSQL, with sign-in.
+
+    python -m benchmarks.loadtest [--users 20] [--duration 60] [--regions 1000] [--format table|json]
+
+Bounded and self-stopping: every request has a timeout, users stop at the
+deadline, and the whole run is abandoned 60 s after it. Binds 127.0.0.1 only.
+A throw-away PostgreSQL server is started unless DATABASE_URL names one (then a
+database ``loadtest`` is created on it).
+
+Each user signs in once, then repeats, with a random think time in between, one
+of: open an overview (page + layout + callbacks), change the quarter, open an
+indicator's detail, open the regions ranking (70 % for the latest quarter). Every
+HTTP request counts; an error is any status other than 200/204 or a failed request.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import requests
+
+from . import payloads
+from .browser import gunicorn
+from .measure import percentile
+
+SCHEME = "anning"
+USER, PASSWORD = "loadtest", "load-test-" + secrets.token_hex(4)
+ACTIONS = (("overview", 0.3), ("quarter", 0.3), ("detail", 0.25), ("regions", 0.15))
+TIMEOUT = 30
+LATEST_SHARE = 0.7  # of the ranking views: the latest quarter
+
+
+@dataclass
+class Record:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    requests: list = field(default_factory=list)   # (action, ms, ok)
+    actions: list = field(default_factory=list)    # (action, ms, ok)
+    errors: list = field(default_factory=list)     # first messages
+
+    def add(self, kind: list, action: str, ms: float, ok: bool, why: str = "") -> None:
+        with self.lock:
+            kind.append((action, ms, ok))
+            if not ok and len(self.errors) < 20:
+                self.errors.append(f"{action}: {why}")
+
+
+class SimUser:
+    def __init__(self, base: str, regions: list[str], quarters: list[str], indicators: list[str], rec: Record,
+                 seed: int, think: float):
+        self.base, self.regions, self.quarters, self.indicators = base, regions, quarters, indicators
+        self.rec, self.rng, self.think = rec, random.Random(seed), think
+        self.http = requests.Session()
+        self.http.headers["Accept-Encoding"] = "gzip"
+        self.cb: payloads.Callbacks | None = None
+        self.view = (regions[0], quarters[-1])
+
+    def _call(self, action: str, method: str, path: str, **kw) -> requests.Response | None:
+        t = time.perf_counter()
+        try:
+            r = self.http.request(method, self.base + path, timeout=TIMEOUT, **kw)
+            ok, why = r.status_code in (200, 204), f"HTTP {r.status_code} {path}"
+        except requests.RequestException as exc:
+            r, ok, why = None, False, f"{type(exc).__name__} {path}"
+        self.rec.add(self.rec.requests, action, (time.perf_counter() - t) * 1000, ok, why)
+        return r if ok else None
+
+    def sign_in(self) -> None:
+        page = self.http.get(self.base + "/login", timeout=TIMEOUT)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        r = self.http.post(self.base + "/login", timeout=TIMEOUT, allow_redirects=False,
+                           data={"username": USER, "password": PASSWORD, "csrf_token": token.group(1) if token else ""})
+        if r.status_code != 302:
+            raise RuntimeError(f"sign-in failed: HTTP {r.status_code}")
+        self.cb = payloads.Callbacks(self.http.get(self.base + "/_dash-dependencies", timeout=TIMEOUT).json())
+
+    def _post(self, action: str, body) -> bool:
+        ok = True
+        for b in body if isinstance(body, list) else [body]:
+            ok &= self._call(action, "POST", payloads.UPDATE_PATH, json=b) is not None
+        return ok
+
+    def _page(self, action: str, path: str, search: str) -> bool:
+        ok = self._call(action, "GET", path + search) is not None
+        ok &= self._call(action, "GET", "/_dash-layout") is not None
+        return ok & self._post(action, payloads.route(self.cb, path, search))
+
+    def act(self, action: str) -> bool:
+        region, quarter = self.view
+        if action == "overview":
+            region, quarter = self.rng.choice(self.regions), self.rng.choice(self.quarters)
+            self.view = (region, quarter)
+            search = "?" + urlencode({"scheme": SCHEME, "region": region, "q": quarter})
+            ok = self._page(action, "/", search)
+            # The board comes with the layout; the figures' callback is the initial one.
+            return ok & self._post(action, payloads.overview(self.cb, SCHEME, region, quarter)[1])
+        if action == "quarter":
+            quarter = self.rng.choice(self.quarters)
+            self.view = (region, quarter)
+            return self._post(action, payloads.overview(self.cb, SCHEME, region, quarter))
+        if action == "detail":
+            ind = self.rng.choice(self.indicators)
+            search = "?" + urlencode({"region": region, "q": quarter})
+            ok = self._page(action, f"/indicator/{ind}", search)
+            return ok & self._post(action, payloads.detail(self.cb, ind, region, quarter))
+        # The ranking is mostly watched for the latest quarter; sometimes an earlier one.
+        quarter = self.quarters[-1] if self.rng.random() < LATEST_SHARE else self.rng.choice(self.quarters)
+        ok = self._page(action, "/regions", f"?scheme={SCHEME}&q={quarter}")
+        return ok & self._post(action, payloads.regions(self.cb, SCHEME, quarter, page=self.rng.randint(1, 3)))
+
+    def run(self, deadline: float) -> None:
+        names, weights = zip(*ACTIONS)
+        while time.monotonic() < deadline:
+            action = self.rng.choices(names, weights)[0]
+            t = time.perf_counter()
+            ok = self.act(action)
+            self.rec.add(self.rec.actions, action, (time.perf_counter() - t) * 1000, ok, "action failed")
+            pause = self.rng.uniform(0, 2 * self.think)
+            if pause:
+                time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+
+
+def _stats(samples: list[tuple]) -> dict:
+    ms = [m for _, m, _ in samples]
+    if not ms:
+        return {"n": 0}
+    return {"n": len(ms), "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(percentile(ms, 95), 1),
+            "p99_ms": round(percentile(ms, 99), 1), "max_ms": round(max(ms), 1),
+            "errors": sum(1 for _, _, ok in samples if not ok)}
+
+
+def run(args) -> dict:
+    from dashboard import accounts
+    from data.db import make_engine
+    from data.store import Store
+    from indicators.registry import load_registry
+
+    from . import synthetic
+    from .pgserver import fresh_database, throwaway_postgres
+
+    registry = load_registry()
+    with ExitStack() as stack:
+        cache = tempfile.mkdtemp(prefix="loadtest-cache-")
+        stack.callback(shutil.rmtree, cache, True)
+        os.environ["MONITOR_CACHE_DIR"] = cache  # the ranking's shared files, inherited by gunicorn
+        server = os.environ.get("DATABASE_URL", "")
+        if not server.startswith(("postgres://", "postgresql")):
+            server = stack.enter_context(throwaway_postgres())
+        url = fresh_database(server, "loadtest")
+        print(f"loading {args.regions} regions ...", file=sys.stderr, flush=True)
+        ds = synthetic.build(url, registry, args.regions, args.quarters)
+        store = Store(make_engine(url))
+        store.add_user(USER, "viewer", password_hash=accounts.hash_password(PASSWORD), display_name="负载测试")
+        store.dispose()
+        env = {"DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32)}
+        workers = args.workers or None
+        with gunicorn("wsgi:server", env, workers=workers or _default_workers()) as base:
+            rec = Record()
+            quarters = [str(q) for q in ds.quarters]
+            inds = [i.id for i in registry.scheme_indicators(SCHEME)]
+            users = [SimUser(base, ds.regions, quarters, inds, rec, seed=i, think=args.think)
+                     for i in range(args.users)]
+            for u in users:
+                u.sign_in()
+            print(f"{args.users} users for {args.duration} s against {base} ...", file=sys.stderr, flush=True)
+            start = time.monotonic()
+            deadline = start + args.duration
+            threads = [threading.Thread(target=u.run, args=(deadline,), daemon=True) for u in users]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=max(0.0, deadline + 60 - time.monotonic()))
+            elapsed = time.monotonic() - start
+            stuck = sum(t.is_alive() for t in threads)
+    by_action = {a: _stats([x for x in rec.actions if x[0] == a]) for a, _ in ACTIONS}
+    return {
+        "users": args.users, "duration_s": round(elapsed, 1), "think_s": args.think, "regions": args.regions,
+        "quarters": args.quarters, "mix": dict(ACTIONS), "ranking_latest_share": LATEST_SHARE,
+        "backend": "postgresql", "workers": workers or _default_workers(), "stuck_users": stuck,
+        "requests": len(rec.requests), "throughput_rps": round(len(rec.requests) / elapsed, 1),
+        "actions": len(rec.actions), "actions_per_s": round(len(rec.actions) / elapsed, 2),
+        "request": _stats(rec.requests), "action": by_action,
+        "errors": sum(1 for _, _, ok in rec.requests if not ok), "error_samples": rec.errors,
+    }
+
+
+def _default_workers() -> int:
+    import runpy
+    from pathlib import Path
+
+    return runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))["workers"]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.loadtest", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--users", type=int, default=20)
+    ap.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
+    ap.add_argument("--regions", type=int, default=1000)
+    ap.add_argument("--quarters", type=int, default=16)
+    ap.add_argument("--think", type=float, default=1.0, help="mean think time between actions, s (default 1)")
+    ap.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
+    ap.add_argument("--format", choices=("json", "table"), default="table")
+    ap.add_argument("--out", help="also write the JSON here")
+    args = ap.parse_args(argv)
+    if not (1 <= args.users <= 200 and 1 <= args.duration <= 3600):
+        ap.error("--users 1..200, --duration 1..3600")
+    out = run(args)
+    text = json.dumps(out, ensure_ascii=False, indent=2)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    if args.format == "json":
+        print(text)
+    else:
+        r = out["request"]
+        print(f"{out['users']} users, {out['duration_s']} s, {out['workers']} workers, {out['regions']} regions "
+              f"(PostgreSQL): {out['requests']} requests, {out['throughput_rps']} req/s, "
+              f"p50 {r.get('p50_ms')} ms, p95 {r.get('p95_ms')} ms, errors {out['errors']}")
+        for a, s in out["action"].items():
+            print(f"  {a:9s} n={s['n']:5d}  p50 {s.get('p50_ms')} ms  p95 {s.get('p95_ms')} ms  errors {s.get('errors')}")
+    return 0 if out["errors"] == 0 and out["stuck_users"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

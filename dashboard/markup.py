@@ -1,0 +1,65 @@
+"""Server-rendered HTML for large, read-only blocks (the overview's traffic-light board).
+
+Why not Dash components: dash-renderer 4 wraps every component in its own
+connected wrapper, and the board's ~800 components took 1.3 s of main-thread
+time to mount in Chromium on the benchmark machine - most of the overview's
+page-ready time (docs/performance.md). The same markup as one string, injected
+by ``assets/monitor_html.js``, mounts in a few milliseconds.
+
+Every text from the registry or the database is escaped here. The markup
+mirrors :mod:`dashboard.components` (light, progress bar, trend arrow), so the
+CSS and the tests' selectors (``[data-status]``, ``.ind-link``, ...) apply unchanged.
+"""
+from __future__ import annotations
+
+from html import escape
+from typing import Optional
+
+from indicators.statuses import Status
+
+from .components import TREND_ARROWS
+
+
+def attrs(**kw) -> str:
+    """` name="value"` pairs; underscores become dashes (data_status -> data-status), class_ -> class."""
+    out = []
+    for k, v in kw.items():
+        if v is None or v is False:
+            continue
+        name = "class" if k == "class_" else k.replace("_", "-")
+        out.append(f" {name}" if v is True else f' {name}="{escape(str(v), quote=True)}"')
+    return "".join(out)
+
+
+def light(status: Status, indicator_id: str = "", size: str = "", stale: bool = False) -> str:
+    """As :func:`dashboard.components.light`: colour + shape + label."""
+    s = Status(status)
+    cls = f"light light-{s.value} {size} {'light-stale' if stale else ''}".split()
+    title = s.label + ("(沿用最近一次填报)" if stale else "")
+    return (f"<span{attrs(class_=' '.join(cls), title=title, data_status=s.value, data_indicator=indicator_id)}>"
+            f'<span class="light-shape" aria-hidden="true">{s.shape}</span>'
+            f'<span class="light-label">{escape(s.label)}</span></span>')
+
+
+def progress_bar(p: Optional[float], status: Status) -> str:
+    """As :func:`dashboard.components.progress_bar`."""
+    pct = 0 if p is None else max(0.0, min(p, 1.0)) * 100
+    label = "—" if p is None else f"{p * 100:.0f}%"
+    return (f'<div class="pbar" title="完成进度 {label}">'
+            f'<div class="pbar-fill bg-{Status(status).value}" style="width: {pct:.0f}%;"></div>'
+            f'<span class="pbar-label">{label}</span></div>')
+
+
+def trend_arrow(trend: Optional[str]) -> str:
+    arrow, text = TREND_ARROWS.get(trend or "", ("·", "无上季度数据"))
+    return f'<span class="trend trend-{escape(trend or "none")}" title="{text}">{arrow}</span>'
+
+
+def link(text: str, href: str, class_: str = "") -> str:
+    """An in-app link; ``data-dash-link`` makes assets/monitor_html.js navigate without a reload, like dcc.Link."""
+    return f"<a{attrs(class_=class_ or None, href=href, data_dash_link=True)}>{escape(text)}</a>"
+
+
+def table(head: list[str], rows: list[str], class_: str) -> str:
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    return f'<table class="{class_}"><thead><tr>{th}</tr></thead><tbody>{"".join(rows)}</tbody></table>'

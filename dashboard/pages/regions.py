@@ -1,0 +1,247 @@
+"""地区排名: every region of a scheme ranked by completion index, with its status
+counts, a heat strip per dimension and a link to its overview.
+
+Built for a province office watching up to about 1,000 pilot counties: the
+ranking is cached per process (:mod:`dashboard.region_rollup`) and the table
+shows one page of rows at a time, with a search box.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from statistics import median
+from typing import Optional
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, ctx, dcc, html
+
+from indicators.periods import Quarter
+from indicators.statuses import SEVERITY
+
+from .. import ids, urlstate
+from ..components import light, status_counts
+from ..region_rollup import RegionRanking, RegionSummary
+from .common import page_title, scheme_options
+
+NAV_LABEL = "地区排名"
+PATH = "/regions"
+PAGE_SIZE = 50
+
+# Completion index bands, ColorBrewer PuOr (colour-blind safe): orange = lagging, purple = ahead.
+# The value is printed in every cell, so colour is never the only carrier.
+HEAT_BANDS = [  # (lower bound, background, text colour, legend label)
+    (90.0, "#542788", "#ffffff", "≥90"),
+    (75.0, "#998EC3", "#1a1a1a", "75–90"),
+    (60.0, "#D8DAEB", "#1a1a1a", "60–75"),
+    (40.0, "#F1A340", "#1a1a1a", "40–60"),
+    (0.0, "#B35806", "#ffffff", "<40"),
+]
+HEAT_NONE = ("#F1F3F5", "#666666")
+
+
+def heat_colour(index: Optional[float]) -> tuple[str, str]:
+    """(background, text) for a completion index; grey when nothing is due."""
+    if index is None:
+        return HEAT_NONE
+    for lower, bg, fg, _ in HEAT_BANDS:
+        if index >= lower:
+            return bg, fg
+    return HEAT_BANDS[-1][1], HEAT_BANDS[-1][2]
+
+
+def match(pathname: str):
+    return {} if (pathname or "").rstrip("/") == PATH else None
+
+
+def _scheme_id(service, wanted: Optional[str]) -> str:
+    schemes = service.registry.schemes
+    if wanted in schemes:
+        return wanted
+    return "anning" if "anning" in schemes else next(iter(schemes))
+
+
+def layout(service, search, **_):
+    params = urlstate.parse(search)
+    scheme_id = _scheme_id(service, params.get("scheme"))
+    try:
+        page = max(1, int(params.get("page", "1")))
+    except ValueError:
+        page = 1
+    options = _quarter_options(service, scheme_id)
+    allowed = {o["value"] for o in options}
+    return html.Div(
+        [
+            page_title(ids.RN_TITLE, "地区排名", service.scheme(scheme_id).name),
+            dbc.Row(
+                [
+                    dbc.Col([dbc.Label("方案", html_for=ids.RN_SCHEME, className="small mb-0"),
+                             dcc.Dropdown(id=ids.RN_SCHEME, options=scheme_options(service), value=scheme_id,
+                                          clearable=False, searchable=False)], md=4),
+                    dbc.Col([dbc.Label("截至季度", html_for=ids.RN_QUARTER, className="small mb-0"),
+                             dcc.Dropdown(id=ids.RN_QUARTER, options=options, clearable=False, searchable=False,
+                                          value=params.get("q") if params.get("q") in allowed else None)], md=2),
+                    dbc.Col([dbc.Label("查找地区", html_for=ids.RN_SEARCH, className="small mb-0"),
+                             dbc.Input(id=ids.RN_SEARCH, type="search", placeholder="输入地区名称",
+                                       value=params.get("search", ""), debounce=True)], md=3),
+                    dbc.Col([dbc.Label("排序", html_for=ids.RN_ORDER, className="small mb-0"),
+                             dbc.RadioItems(id=ids.RN_ORDER, inline=True, value=params.get("order", "desc"),
+                                            options=[{"label": "完成指数从高到低", "value": "desc"},
+                                                     {"label": "从低到高", "value": "asc"}])], md=3),
+                ],
+                className="g-2 selectors no-print",
+            ),
+            dcc.Loading(html.Div(id=ids.RN_SUMMARY), type="dot", delay_show=400),
+            html.Section(
+                [
+                    html.Div([html.H2("各地区完成情况", className="section-title"),
+                              html.Span(id=ids.RN_COUNT, className="small text-muted ms-2")],
+                             className="d-flex align-items-baseline"),
+                    # The first ranking of a quarter in a worker takes seconds at 1,000 regions: show it is coming.
+                    dcc.Loading(html.Div(id=ids.RN_TABLE, className="region-table-wrap"), type="default",
+                                delay_show=400),
+                    dbc.Pagination(id=ids.RN_PAGER, max_value=1, active_page=page, fully_expanded=False,
+                                   first_last=True, previous_next=True, size="sm", className="mt-2 no-print"),
+                    _heat_legend(),
+                ],
+                className="section",
+            ),
+        ],
+        className="regions",
+    )
+
+
+def _heat_legend() -> html.Div:
+    cells = [html.Span(label, className="heat-cell", style={"backgroundColor": bg, "color": fg})
+             for _, bg, fg, label in reversed(HEAT_BANDS)]
+    cells.append(html.Span("—", className="heat-cell", style={"backgroundColor": HEAT_NONE[0], "color": HEAT_NONE[1]}))
+    return html.Div([html.Span("维度完成指数:", className="me-1"), *cells, html.Span("“—”为该维度尚无到期指标", className="ms-2")],
+                    className="heat-legend small text-muted mt-2")
+
+
+def _fmt_index(index: Optional[float]) -> str:
+    return "—" if index is None else f"{index:.1f}"
+
+
+def _index_cell(index: Optional[float]) -> html.Div:
+    pct = 0 if index is None else max(0.0, min(index, 100.0))
+    return html.Div([html.Div(className="ci-fill", style={"width": f"{pct:.0f}%"}),
+                     html.Span(_fmt_index(index), className="ci-label")], className="ci-bar",
+                    title="完成指数:到期指标完成程度的平均值(0–100)")
+
+
+def _heat_strip(row: RegionSummary) -> html.Div:
+    cells = []
+    for dim, index in row.dimensions.items():
+        bg, fg = heat_colour(index)
+        cells.append(html.Span("—" if index is None else f"{index:.0f}", className="heat-cell",
+                               style={"backgroundColor": bg, "color": fg},
+                               title=f"{dim}:完成指数 {_fmt_index(index)}",
+                               **{"data-dimension": dim, "data-index": "" if index is None else f"{index:.1f}"}))
+    return html.Div(cells, className="heat-strip")
+
+
+def overview_href(scheme_id: str, region: str, quarter: Quarter) -> str:
+    return "/" + urlstate.build(scheme=scheme_id, region=region, q=str(quarter))
+
+
+def _table(scheme, rows: list[RegionSummary], quarter: Quarter) -> html.Table:
+    n_status = len(SEVERITY)
+    head = html.Thead([
+        html.Tr([html.Th("", colSpan=4, className="grp-blank"),
+                 html.Th("各状态指标数", colSpan=n_status, className="grp"),
+                 html.Th("各维度完成指数", className="grp"), html.Th("", className="grp-blank")]),
+        html.Tr(
+            [html.Th("排名", className="rk"), html.Th("地区", className="rn"), html.Th("完成指数", className="ci"),
+             html.Th("达标率", className="sa", title="已达标指标占到期指标的比例")]
+            + [html.Th(light(s, size="light-sm"), className="cnt", title=s.label) for s in SEVERITY]
+            + [html.Th(html.Div([html.Span(d[:2], className="heat-head", title=d) for d in scheme.dimensions],
+                                className="heat-strip"), className="hs")]
+            + [html.Th("", className="go")]
+        ),
+    ])
+    body = []
+    for r in rows:
+        href = overview_href(scheme.id, r.region, quarter)
+        counts = [html.Td(str(n) if (n := r.counts.get(s, 0)) else "·",
+                          className=f"cnt {'cnt-hot' if n and s.value in ('missed', 'behind') else ''}".strip(),
+                          **{"data-count-status": s.value, "data-count": str(n)})
+                  for s in SEVERITY]
+        share = "—" if r.share_achieved is None else f"{r.share_achieved * 100:.0f}%"
+        body.append(html.Tr(
+            [html.Td(str(r.rank), className="rk"),
+             html.Td(dcc.Link(r.region, href=href, className="region-link"), className="rn"),
+             html.Td(_index_cell(r.completion_index), className="ci"),
+             html.Td(share, className="sa"), *counts,
+             html.Td(_heat_strip(r), className="hs"),
+             html.Td(dcc.Link("总览 →", href=href, className="small"), className="go no-print")],
+            className="region-row",
+            **{"data-region": r.region, "data-rank": str(r.rank), "data-index": _fmt_index(r.completion_index)},
+        ))
+    if not body:
+        body = [html.Tr(html.Td("没有符合条件的地区。", colSpan=6 + n_status, className="text-muted"))]
+    # Column widths on <col>: with table-layout fixed the first row (the group headings) would set them.
+    cols = html.Colgroup([html.Col(className=c) for c in ["rk", "rn", "ci", "sa", *(["cnt"] * n_status), "hs", "go"]])
+    return html.Table([cols, head, html.Tbody(body)], className="table table-sm region-table mb-0")
+
+
+def _summary(rows: list[RegionSummary]) -> html.Div:
+    indexes = [r.completion_index for r in rows if r.completion_index is not None]
+    total: Counter = Counter()
+    for r in rows:
+        total.update({s.value: n for s, n in r.counts.items()})
+    lagging = sum(1 for r in rows if r.counts.get(SEVERITY[0], 0) + r.counts.get(SEVERITY[1], 0) > 0)
+    facts = [("地区数", f"{len(rows):,}"),
+             ("平均完成指数", f"{sum(indexes) / len(indexes):.1f}" if indexes else "—"),
+             ("完成指数中位数", f"{median(indexes):.1f}" if indexes else "—"),
+             ("有滞后或逾期指标的地区", f"{lagging:,}")]
+    cards = html.Div([html.Div([html.Div(v, className="fact-n"), html.Div(k, className="fact-k")],
+                               className="fact") for k, v in facts], className="facts")
+    return html.Section([html.H2("全部地区汇总", className="section-title"), cards,
+                         html.Div("各地区指标状态合计", className="small text-muted mt-2 mb-1"),
+                         status_counts(total, sum(total.values()))],
+                        className="section")
+
+
+def _quarter_options(service, scheme_id: str) -> list[dict]:
+    region = service.default_region(scheme_id)
+    return [{"label": q.label, "value": str(q)} for q in reversed(service.quarters(scheme_id, region))]
+
+
+def register(app, service):
+    # One ranking cache per app (per gunicorn worker), keyed on the database's data_version.
+    ranking = RegionRanking(service)
+    app.server.extensions.setdefault("monitor", {})["regions"] = ranking
+
+    @app.callback(
+        Output(ids.RN_QUARTER, "options"), Output(ids.RN_QUARTER, "value"),
+        Output(ids.RN_TITLE, "children"), Output(ids.RN_SUMMARY, "children"), Output(ids.RN_COUNT, "children"),
+        Output(ids.RN_TABLE, "children"), Output(ids.RN_PAGER, "max_value"), Output(ids.RN_PAGER, "active_page"),
+        Output(ids.URL, "search", allow_duplicate=True),
+        Input(ids.RN_SCHEME, "value"), Input(ids.RN_QUARTER, "value"), Input(ids.RN_SEARCH, "value"),
+        Input(ids.RN_ORDER, "value"), Input(ids.RN_PAGER, "active_page"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def update(scheme_id, quarter, search, order, page):
+        triggered = list(ctx.triggered_prop_ids.values())
+        scheme_id = _scheme_id(service, scheme_id)
+        options = _quarter_options(service, scheme_id)
+        allowed = [o["value"] for o in options]
+        if triggered == [ids.RN_SCHEME] or quarter not in allowed:
+            q = ranking.default_quarter(scheme_id)
+            quarter = str(q) if str(q) in allowed else (allowed[0] if allowed else str(q))
+        q = Quarter.parse(quarter)
+        rows = ranking.rows(scheme_id, q)
+        text = (search or "").strip()
+        shown = [r for r in rows if text.lower() in r.region.lower()] if text else rows
+        if order == "asc":
+            shown = shown[::-1]
+        pages = max(1, -(-len(shown) // PAGE_SIZE))
+        initial = len(triggered) > 1
+        page = min(max(1, int(page or 1)), pages) if (initial or triggered == [ids.RN_PAGER]) else 1
+        part = shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        scheme = service.scheme(scheme_id)
+        title = f"{scheme.short_name}方案 · 截至{q.label} · 地区排名"
+        count = (f"共{len(shown):,}个地区" + (f"(“{text}”)" if text else "")
+                 + (f",当前显示第{(page - 1) * PAGE_SIZE + 1}–{(page - 1) * PAGE_SIZE + len(part)}个" if part else ""))
+        url = urlstate.build(scheme=scheme_id, q=quarter, search=text or None,
+                             order=order if order == "asc" else None, page=page if page > 1 else None)
+        return (options, quarter, title, _summary(rows), count, _table(scheme, part, q), pages, page, url)

@@ -1,0 +1,232 @@
+"""Regions roll-up (地区排名) and the bulk loader, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from benchmarks import payloads
+from dashboard.pages.regions import heat_colour
+from dashboard.region_rollup import RegionRanking, RegionSummary, ranked
+from dashboard.service import MonitorService
+from data.bulk import bulk_load
+from data.demo import plan_scheme
+from data.models import Revision
+from data.store import DuplicateError, InvalidValueError
+from indicators.model import Kind
+from indicators.periods import Quarter
+from indicators.registry import load_registry
+from indicators.rollup import by_dimension, summarise
+from indicators.statuses import Status
+
+pytest_plugins = ["tests.conftest_db"]
+
+Q = Quarter(2025, 2)
+FIRST = Quarter(2022, 3)
+AHEAD, BEHIND, SPARSE = "甲县", "乙县", "丙县"
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry()
+
+
+def _scaled(registry, factor: float) -> dict:
+    """The demo plan's values for every Anning indicator, scaled (milestones kept or never done)."""
+    plan = plan_scheme(registry, "anning", first=FIRST, last=Q)
+    out = {}
+    for ind_id, series in plan.values.items():
+        ind = registry.indicators[ind_id]
+        if ind.kind is Kind.milestone:
+            out[ind_id] = dict(series) if factor >= 1 else {q: 0.0 for q in series}
+        else:
+            cap = 100.0 if ind.unit == "%" else float("inf")
+            out[ind_id] = {q: min(cap, round(v * factor, ind.decimals)) for q, v in series.items()}
+    return out
+
+
+@pytest.fixture
+def province(store, registry):
+    """Three regions: one ahead of plan, one well behind, one that reported almost nothing."""
+    ahead = _scaled(registry, 1.25)
+    sparse = {k: v for k, v in list(ahead.items())[:3]}
+    refs = plan_scheme(registry, "anning", first=FIRST, last=Q).references
+    values = {AHEAD: ahead, BEHIND: _scaled(registry, 0.5), SPARSE: sparse}
+    summary = bulk_load(store.engine, "anning", registry.indicators, values, "测试",
+                        references={name: refs for name in values}, source="import", reason="测试数据")
+    return values, summary
+
+
+def _independent(service, region: str) -> tuple:
+    """Completion index and counts straight from the per-region service path (not the roll-up cache)."""
+    results = service.results("anning", region, Q)
+    r = summarise(region, results)
+    return r.completion_index, r.counts, {d: x.completion_index for d, x in by_dimension(results, service.registry).items()}
+
+
+def test_ranking_orders_regions_by_completion_index(store, registry, province, tmp_path):
+    service = MonitorService(registry, store)
+    rows = RegionRanking(service, cache_dir=tmp_path).rows("anning", Q)
+    assert [r.region for r in rows] == [AHEAD, BEHIND, SPARSE]
+    assert [r.rank for r in rows] == [1, 2, 3]
+    for r in rows:
+        index, counts, dims = _independent(service, r.region)
+        assert r.completion_index == index
+        assert r.counts == counts and sum(r.counts.values()) == len(registry.scheme_indicators("anning"))
+        assert list(r.dimensions) == registry.schemes["anning"].dimensions
+        assert all(r.dimensions[d] == dims.get(d) for d in r.dimensions)
+    assert rows[0].completion_index > rows[1].completion_index > rows[2].completion_index
+    assert rows[2].counts[Status.no_data] > rows[0].counts[Status.no_data]
+
+
+def test_ranking_follows_a_save_in_one_region(store, registry, province, tmp_path):
+    service = MonitorService(registry, store)
+    ranking = RegionRanking(service, cache_dir=tmp_path)
+    before = {r.region: r for r in ranking.rows("anning", Q)}
+    # 丙县 reports one more indicator: only its summary changes, and it matches a fresh computation.
+    ind = next(i for i in registry.scheme_indicators("anning")
+               if i.kind is Kind.milestone and i.id not in province[0][SPARSE])
+    store.save_value(ind, SPARSE, Q, 1.0, "", "测试", None)
+    after = {r.region: r for r in ranking.rows("anning", Q)}
+    assert after[SPARSE].counts != before[SPARSE].counts
+    assert after[SPARSE].completion_index == _independent(service, SPARSE)[0]
+    assert after[AHEAD] == before[AHEAD]
+    # A new region without values appears (every due indicator unreported).
+    store.ensure_region("anning", "丁县")
+    names = [r.region for r in ranking.rows("anning", Q)]
+    assert "丁县" in names and len(names) == 4
+
+
+def test_workers_share_a_ranking_and_bring_it_up_to_date(store, registry, province, tmp_path, monkeypatch):
+    """A second worker takes the first one's ranking from the shared file; after a save
+    it re-evaluates just the changed region, and agrees with a worker that computes afresh."""
+    first = RegionRanking(MonitorService(registry, store), cache_dir=tmp_path)
+    rows = first.rows("anning", Q)
+    second = RegionRanking(MonitorService(registry, store), cache_dir=tmp_path)
+    evaluated: list[str] = []
+    original = RegionRanking._summary
+
+    def counting(self, scheme_id, region, *args):
+        evaluated.append(region)
+        return original(self, scheme_id, region, *args)
+
+    monkeypatch.setattr(RegionRanking, "_summary", counting)
+    assert second.rows("anning", Q) == rows and evaluated == []
+    ind = next(i for i in registry.scheme_indicators("anning") if i.kind is Kind.milestone
+               and i.id not in province[0][SPARSE])
+    store.save_value(ind, SPARSE, Q, 1.0, "", "测试", None)
+    updated = second.rows("anning", Q)
+    assert evaluated == [SPARSE]
+    assert first.rows("anning", Q) == updated and evaluated == [SPARSE]  # from the file second wrote
+    alone = RegionRanking(MonitorService(registry, store), shared=False).rows("anning", Q)
+    assert alone == updated
+
+
+def test_ties_share_a_rank_and_none_goes_last():
+    def s(name, ci, sa=None):
+        return RegionSummary(name, {}, 0, 0, sa, ci, {})
+
+    rows = ranked([s("b", 50.0), s("a", 80.0), s("c", 50.0), s("d", None), s("e", 80.0, 0.5)])
+    assert [(r.region, r.rank) for r in rows] == [("e", 1), ("a", 1), ("b", 3), ("c", 3), ("d", 5)]
+
+
+def test_heat_colours_follow_bands():
+    assert heat_colour(None)[0] != heat_colour(95.0)[0]
+    assert heat_colour(95.0) == heat_colour(90.0) != heat_colour(89.9)
+    assert heat_colour(10.0) == heat_colour(0.0)
+
+
+def test_regions_page_ranks_and_links_carry_the_region(sqlite_url, registry):
+    from dashboard import Settings, create_app
+    from data.db import make_engine, upgrade
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    bulk_load(engine, "anning", registry.indicators,
+              {AHEAD: _scaled(registry, 1.25), BEHIND: _scaled(registry, 0.5)}, "测试")
+    engine.dispose()
+    app = create_app(Settings(database_url=sqlite_url, secret_key="t", login_disabled=True))
+    client = app.server.test_client()
+    cb = payloads.Callbacks(client.get("/_dash-dependencies").get_json())
+    r = client.post(payloads.UPDATE_PATH, json=payloads.regions(cb, "anning", str(Q)))
+    assert r.status_code == 200
+    text = json.dumps(r.get_json()["response"]["rn-table"]["children"], ensure_ascii=False)
+    assert text.index(AHEAD) < text.index(BEHIND)
+    data = r.get_json()["response"]
+    hrefs = [h for h in _find(data["rn-table"]["children"], "href")]
+    regions = {parse_qs(urlsplit(h).query)["region"][0] for h in hrefs}
+    assert regions == {AHEAD, BEHIND}
+    assert all(parse_qs(urlsplit(h).query)["q"] == [str(Q)] and urlsplit(h).path == "/" for h in hrefs)
+    # Search narrows the list.
+    r = client.post(payloads.UPDATE_PATH, json=payloads.regions(cb, "anning", str(Q), search="乙"))
+    text = json.dumps(r.get_json()["response"]["rn-table"]["children"], ensure_ascii=False)
+    assert BEHIND in text and AHEAD not in text
+
+
+def _find(node, key):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key:
+                yield v
+            else:
+                yield from _find(v, key)
+    elif isinstance(node, list):
+        for x in node:
+            yield from _find(x, key)
+
+
+# ---------------------------------------------------------------- bulk loader
+
+def test_bulk_load_writes_values_and_one_revision_each(store, registry):
+    inds = registry.scheme_indicators("anning")
+    flow = next(i for i in inds if i.kind is Kind.annual)
+    mile = next(i for i in inds if i.kind is Kind.milestone)
+    values = {"甲县": {flow.id: {Quarter(2024, 1): 3, Quarter(2024, 2): 5.0}, mile.id: {Quarter(2024, 2): 1}},
+              "乙县": {flow.id: {Quarter(2024, 1): 2, Quarter(2024, 3): None}}}
+    refs = {"甲县": {"yunnan_invention_per_10k": {Quarter(2024, 1): 3.141}}}
+    v0 = store.data_version()
+    s = bulk_load(store.engine, "anning", registry.indicators, values, "载入员", references=refs, source="import",
+                  notes={("甲县", flow.id, Quarter(2024, 2)): "季报"})
+    assert (s.regions_created, s.observations, s.references, s.revisions) == (2, 4, 1, 5)
+    assert store.data_version() == v0 + 1
+    assert store.regions("anning") == sorted(["甲县", "乙县"])
+    assert store.observations("anning", "甲县") == {flow.id: {Quarter(2024, 1): 3.0, Quarter(2024, 2): 5.0},
+                                                   mile.id: {Quarter(2024, 2): 1.0}}
+    assert store.observations("anning", "乙县") == {flow.id: {Quarter(2024, 1): 2.0}}
+    assert store.references("anning", "甲县") == {"yunnan_invention_per_10k": {Quarter(2024, 1): 3.141}}
+    row = store.observation(flow.id, "甲县", Quarter(2024, 2))
+    assert (row.version, row.entered_by, row.note) == (1, "载入员", "季报")
+    revs = store.history(flow.id, region="甲县")
+    assert [(r.old_value, r.new_value, r.source, r.user) for r in revs] == [(None, 3.0, "import", "载入员"),
+                                                                          (None, 5.0, "import", "载入员")]
+    assert [r.period for r in store.history("ref:yunnan_invention_per_10k", region="甲县")] == [Quarter(2024, 1)]
+    # The all-regions read agrees with the per-region one.
+    assert store.observations_all_regions("anning") == {n: store.observations("anning", n) for n in ("甲县", "乙县")}
+    assert store.observations_all_regions("anning", ["乙县"]) == {"乙县": store.observations("anning", "乙县")}
+    # Ids continue after a bulk load (PostgreSQL's sequence was moved on).
+    saved = store.save_value(flow, "乙县", Quarter(2024, 2), 4, "", "填报员", None)
+    assert saved.value == 4.0
+    last, changed = store.changed_regions("anning", 0)
+    assert changed == {"甲县", "乙县"}
+    assert store.changed_regions("anning", last) == (last, set())
+
+
+def test_bulk_load_is_all_or_nothing(store, registry):
+    flow = next(i for i in registry.scheme_indicators("anning") if i.kind is Kind.annual)
+    pct = next(i for i in registry.scheme_indicators("anning") if i.unit == "%")
+    bulk_load(store.engine, "anning", registry.indicators, {"甲县": {flow.id: {Quarter(2024, 1): 3}}}, "u")
+    v = store.data_version()
+    with pytest.raises(DuplicateError):
+        bulk_load(store.engine, "anning", registry.indicators,
+                  {"甲县": {flow.id: {Quarter(2024, 1): 4, Quarter(2024, 2): 4}}, "乙县": {flow.id: {Quarter(2024, 1): 1}}},
+                  "u")
+    with pytest.raises(InvalidValueError):
+        bulk_load(store.engine, "anning", registry.indicators, {"乙县": {pct.id: {Quarter(2024, 1): 120}}}, "u")
+    with pytest.raises(InvalidValueError):
+        bulk_load(store.engine, "anning", registry.indicators, {"乙县": {"luzhou_x": {Quarter(2024, 1): 1}}}, "u")
+    assert store.data_version() == v
+    assert store.regions("anning") == ["甲县"]
+    with store.engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(Revision)).scalar() == 1
