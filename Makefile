@@ -30,7 +30,7 @@ test: system-deps test-deps
 	$(PY) -m pytest -p no:cacheprovider --webdriver Chrome --headless -q tests
 
 bench: test-deps
-	$(PY) -m benchmarks --regions 1,100,1000 --format table
+	$(PY) -m benchmarks --regions 1,100,1000 --backend sqlite,postgresql --format table
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
