@@ -9,9 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,19 +18,6 @@ import pytest
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_OS_USER = "postgres"
 _db_counter = itertools.count(1)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _as_pg_user(args: list[str]) -> list[str]:
-    # initdb and postgres refuse to run as root; drop to the postgres OS user.
-    if os.geteuid() == 0:
-        return ["runuser", "-u", PG_OS_USER, "--", *args]
-    return args
 
 
 def _check_pg_available() -> None:
@@ -49,36 +34,17 @@ def _check_pg_available() -> None:
             pytest.fail("runuser not found: needed to start PostgreSQL as the postgres user.", pytrace=False)
 
 
-def _run(args: list[str], what: str) -> None:
-    proc = subprocess.run(args, capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.fail(f"{what} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}", pytrace=False)
-
-
 @pytest.fixture(scope="session")
 def pg_server():
     """Start a throw-away PostgreSQL cluster; yield the URL of its ``postgres`` database."""
+    from benchmarks.pgserver import PostgresUnavailable, throwaway_postgres  # one recipe for tests and benchmark
+
     _check_pg_available()
-    tmp = Path(tempfile.mkdtemp(prefix="pgtest-"))
-    datadir, sockdir = tmp / "data", tmp / "sock"
-    sockdir.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(tmp, PG_OS_USER)
-        shutil.chown(sockdir, PG_OS_USER)
-    port = _free_port()
-    _run(_as_pg_user([str(PG_BIN / "initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust",
-                      "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]), "initdb")
-    opts = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={sockdir} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-    _run(_as_pg_user([str(PG_BIN / "pg_ctl"), "-D", str(datadir), "-o", opts, "-l", str(tmp / "server.log"),
-                      "-w", "-t", "60", "start"]), "pg_ctl start")
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     try:
-        yield url
-    finally:
-        subprocess.run(_as_pg_user([str(PG_BIN / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "-w", "stop"]),
-                       capture_output=True)
-        shutil.rmtree(tmp, ignore_errors=True)
+        with throwaway_postgres() as url:
+            yield url
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 def _pg_admin(server_url: str, sql: str) -> None:
