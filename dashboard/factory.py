@@ -7,9 +7,11 @@ start several apps against temporary databases in one process.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc, html
+from flask import has_request_context, request
 
 from data.db import make_engine, upgrade
 from data.store import Store
@@ -74,6 +76,16 @@ def _refused_page() -> dbc.Alert:
                      color="danger", className="mt-3", id=REFUSED)
 
 
+def _requested_page():
+    """(pathname, search) of the page that asked for the layout, or (None, None)."""
+    if not has_request_context() or request.path != "/_dash-layout":
+        return None, None
+    ref = urlsplit(request.headers.get("Referer", ""))
+    if not ref.path or (ref.netloc and ref.netloc != request.host):
+        return None, None
+    return ref.path, ("?" + ref.query) if ref.query else ""
+
+
 def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHEMES_DIR) -> Dash:
     settings = settings or Settings.from_env()
     registry = load_registry(registry_dir)  # raises RegistryInvalid: never half-loaded
@@ -101,21 +113,7 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
     # <html lang="zh-CN">: screen readers and fonts pick Simplified Chinese.
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
 
-    def shell():
-        # Evaluated per request: the navbar shows what the signed-in user may open.
-        return html.Div(
-            [
-                dcc.Location(id=ids.URL, refresh="callback-nav"),
-                _navbar(current_identity()),
-                demo_banner() if store.is_demo() else None,
-                html.Main(id=ids.PAGE, className="container-fluid page"),
-            ]
-        )
-
-    app.layout = shell
-
-    @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), State(ids.URL, "search"))
-    def route(pathname, search):
+    def render(pathname, search):
         for page in _pages():
             match = page.match(pathname or "/")
             if match is not None:
@@ -123,6 +121,30 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
                     return _refused_page()
                 return page.layout(service, search, **match)
         return not_found(pathname)
+
+    def shell():
+        # Evaluated per request: the navbar shows what the signed-in user may open, and the
+        # page asked for (the Referer of /_dash-layout) comes with the layout itself, so the
+        # first view needs no second round trip (docs/performance.md: page-ready time).
+        pathname, search = _requested_page()
+        return html.Div(
+            [
+                dcc.Location(id=ids.URL, refresh="callback-nav", pathname=pathname, search=search),
+                _navbar(current_identity()),
+                demo_banner() if store.is_demo() else None,
+                html.Main(render(pathname, search) if pathname is not None else None,
+                          id=ids.PAGE, className="container-fluid page"),
+            ]
+        )
+
+    app.layout = shell
+
+    # No initial call: the layout carries the page; without a Referer the Location's first
+    # pathname (None -> the real one) is a change, and that renders the page.
+    @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), State(ids.URL, "search"),
+                  prevent_initial_call=True)
+    def route(pathname, search):
+        return render(pathname, search)
 
     for page in _pages():
         page.register(app, service)
