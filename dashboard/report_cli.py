@@ -127,18 +127,3 @@ def run(args: argparse.Namespace, today: Optional[date] = None) -> int:
     print(f"已生成 {path}({region},截至{quarter.label},{len(data.lines)}项指标,"
           f"用时{time.monotonic() - started:.1f}秒)")
     return EXIT_OK
-
-
-def main(argv=None) -> int:
-    """Stand-alone entry (``python -m dashboard.report_cli report ...``), also used by tests."""
-    parser = argparse.ArgumentParser(prog="python -m dashboard.report_cli")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,7 +14,6 @@ standard input instead (for scripts). The database is DATABASE_URL (Settings.fro
 """
 from __future__ import annotations
 
-import argparse
 import getpass
 import sys
 from typing import Optional
@@ -146,17 +145,3 @@ def _reset(args) -> int:
         return _err(str(exc))
     print(f"已重置用户 {args.name} 的密码")
     return 0
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dashboard")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

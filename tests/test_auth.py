@@ -11,7 +11,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from dash import Input, Output, State, html
 
-from dashboard import Settings, accounts, auth, create_app, users_cli
+from dashboard.__main__ import main as dashboard_main
+from dashboard import Settings, accounts, auth, create_app
 from dashboard.permissions import Forbidden, Identity, current_identity, guarded, require_reporter
 from dashboard.pages import users as users_page
 
@@ -597,7 +598,7 @@ def cli_db(tmp_path, monkeypatch):
 
 def run_cli(monkeypatch, argv, stdin=""):
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    return users_cli.main(argv)
+    return dashboard_main(argv)
 
 
 def test_cli_add_list_disable_reset(cli_db, monkeypatch, capsys):
@@ -645,10 +646,10 @@ def test_cli_refuses_bad_input(cli_db, monkeypatch, capsys):
 def test_cli_interactive_password_asked_twice(cli_db, monkeypatch, capsys):
     answers = iter(["typed-once-1", "typed-twice-2"])
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
-    assert users_cli.main(["users", "add", "office", "--role", "admin"]) == 1
+    assert dashboard_main(["users", "add", "office", "--role", "admin"]) == 1
     assert "两次输入的密码不一致" in capsys.readouterr().err
     answers = iter(["same-pass-1", "same-pass-1"])
-    assert users_cli.main(["users", "add", "office", "--role", "admin"]) == 0
+    assert dashboard_main(["users", "add", "office", "--role", "admin"]) == 0
     assert cli_db().get_user("office") is not None
 
 

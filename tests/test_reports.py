@@ -16,7 +16,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm
 from openpyxl import load_workbook
 
-from dashboard import report_cli, reports
+from dashboard.__main__ import main as dashboard_main
+from dashboard import reports
 from dashboard.figures import FONT
 from dashboard.service import MonitorService
 from data.db import make_engine, upgrade
@@ -274,7 +275,7 @@ def test_text_colour_contrast():
 def test_cli_writes_both_formats(demo, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", demo["url"])
     for fmt in ("docx", "xlsx"):
-        rc = report_cli.main(["report", "--scheme", SCHEME, "--as-of", "2025-07-15", "--format", fmt,
+        rc = dashboard_main(["report", "--scheme", SCHEME, "--as-of", "2025-07-15", "--format", fmt,
                               "--out", str(tmp_path)])
         assert rc == 0, capsys.readouterr().err
         path = tmp_path / reports.report_filename(demo["service"], SCHEME, "安宁市", QUARTER, fmt)
@@ -286,7 +287,7 @@ def test_cli_writes_both_formats(demo, tmp_path, monkeypatch, capsys):
     assert QUARTER.label in ws["A2"].value
     # An explicit file name is used as given; as-of mid-quarter evaluates the quarter before.
     out = tmp_path / "r.xlsx"
-    assert report_cli.main(["report", "--scheme", SCHEME, "--as-of", "2025-09-29", "--region", "安宁市",
+    assert dashboard_main(["report", "--scheme", SCHEME, "--as-of", "2025-09-29", "--region", "安宁市",
                             "--format", "xlsx", "--out", str(out)]) == 0
     assert QUARTER.label in load_workbook(out)["指标完成情况"]["A2"].value
 
@@ -300,7 +301,7 @@ def test_cli_writes_both_formats(demo, tmp_path, monkeypatch, capsys):
 ])
 def test_cli_rejects_bad_arguments(demo, tmp_path, monkeypatch, capsys, argv, code, message):
     monkeypatch.setenv("DATABASE_URL", demo["url"])
-    rc = report_cli.main(["report", *argv, "--format", "xlsx", "--out", str(tmp_path)])
+    rc = dashboard_main(["report", *argv, "--format", "xlsx", "--out", str(tmp_path)])
     assert rc == code
     assert message in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
@@ -309,20 +310,20 @@ def test_cli_rejects_bad_arguments(demo, tmp_path, monkeypatch, capsys, argv, co
 def test_cli_unwritable_path_and_missing_database(demo, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", demo["url"])
     base = ["report", "--scheme", SCHEME, "--as-of", "2025-07-15", "--format", "xlsx"]
-    assert report_cli.main([*base, "--out", str(tmp_path / "missing" / "r.xlsx")]) == 1
+    assert dashboard_main([*base, "--out", str(tmp_path / "missing" / "r.xlsx")]) == 1
     assert "输出目录不存在" in capsys.readouterr().err
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    assert report_cli.main([*base, "--out", str(blocker / "r.xlsx")]) == 1
+    assert dashboard_main([*base, "--out", str(blocker / "r.xlsx")]) == 1
     assert "错误" in capsys.readouterr().err
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/none.db")
-    assert report_cli.main([*base, "--out", str(tmp_path)]) == 1
+    assert dashboard_main([*base, "--out", str(tmp_path)]) == 1
     assert "数据库文件不存在" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
 
 
 def test_cli_usage_error_from_argparse(capsys):
-    assert report_cli.main(["report", "--scheme", SCHEME, "--as-of", "2025-07-15", "--format", "pdf",
+    assert dashboard_main(["report", "--scheme", SCHEME, "--as-of", "2025-07-15", "--format", "pdf",
                             "--out", "x"]) == 2
 
 

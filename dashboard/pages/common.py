@@ -63,15 +63,12 @@ def selector_row(service, view: View, scheme_id: str, region_id: str, quarter_id
 
     return dbc.Row(
         [
-            dbc.Col([dbc.Label("方案", html_for=scheme_id, className="small mb-0"),
-                     dcc.Dropdown(id=scheme_id, options=scheme_options(service), value=view.scheme_id,
-                                  clearable=False, searchable=False)], md=5),
-            dbc.Col([dbc.Label("地区", html_for=region_id, className="small mb-0"),
-                     dcc.Dropdown(id=region_id, options=region_options(service, view.scheme_id),
-                                  value=view.region, clearable=False)], md=3),
-            dbc.Col([dbc.Label("截至季度", html_for=quarter_id, className="small mb-0"),
-                     dcc.Dropdown(id=quarter_id, options=quarter_options(service, view), value=str(view.quarter),
-                                  clearable=False, searchable=False)], md=3),
+            selector_col("方案", dcc.Dropdown(id=scheme_id, options=scheme_options(service), value=view.scheme_id,
+                                              clearable=False, searchable=False), md=5),
+            selector_col("地区", dcc.Dropdown(id=region_id, options=region_options(service, view.scheme_id),
+                                              value=view.region, clearable=False), md=3),
+            selector_col("截至季度", dcc.Dropdown(id=quarter_id, options=quarter_options(service, view),
+                                                value=str(view.quarter), clearable=False, searchable=False), md=3),
         ],
         className="g-2 selectors no-print",
     )
@@ -111,3 +108,8 @@ def register_view_page(app, service, *, scheme_id, region_id, quarter_id, title_
         view = resolve_from_controls(service, ctx.triggered_prop_ids, scheme, region, quarter, scheme_id)
         return (region_options(service, view.scheme_id), view.region, quarter_options(service, view),
                 str(view.quarter), title_text(service, view, what), body(service, view), view.search())
+
+
+def selector_col(label: str, control, **width) -> dbc.Col:
+    """A selector column: a small label tied to its control (for screen readers too)."""
+    return dbc.Col([dbc.Label(label, html_for=control.id, className="small mb-0"), control], **width)

@@ -10,7 +10,7 @@ from indicators.periods import Quarter
 from .. import figures, ids, urlstate
 from ..components import fmt_value, light, target_text
 from ..entry_forms import local_time
-from .common import View, page_title, resolve
+from .common import View, page_title, resolve, selector_col
 
 PREFIX = "/indicator/"
 
@@ -36,11 +36,10 @@ def layout(service, search, indicator_id: str = ""):
             back,
             page_title(ids.DT_TITLE, _title(service, ind, view), service.scheme(ind.scheme).name),
             dbc.Row([
-                dbc.Col([dbc.Label("截至季度", html_for=ids.DT_QUARTER, className="small mb-0"),
-                         dcc.Dropdown(id=ids.DT_QUARTER, value=str(view.quarter), clearable=False, searchable=False,
-                                      options=[{"label": q.label, "value": str(q)}
-                                               for q in reversed(service.quarters(view.scheme_id, view.region))])],
-                        md=3),
+                selector_col("截至季度", dcc.Dropdown(
+                    id=ids.DT_QUARTER, value=str(view.quarter), clearable=False, searchable=False,
+                    options=[{"label": q.label, "value": str(q)}
+                             for q in reversed(service.quarters(view.scheme_id, view.region))]), md=3),
             ], className="g-2 selectors no-print"),
             dcc.Store(id="dt-indicator", data=ind.id),
             dcc.Store(id="dt-region", data=view.region),

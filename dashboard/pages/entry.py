@@ -16,7 +16,7 @@ from indicators.periods import Quarter
 from .. import entry_forms as forms
 from .. import ids, urlstate
 from ..components import fmt_value
-from .common import page_title, region_options, scheme_options
+from .common import selector_col, page_title, region_options, scheme_options
 
 NAV_LABEL = "数据填报"
 PATH = "/entry"
@@ -65,18 +65,14 @@ def layout(service, search, **_):
                                                   params.get("q"), params.get("unit"))
     selectors = dbc.Row(
         [
-            dbc.Col([dbc.Label("方案", html_for=ids.EN_SCHEME, className="small mb-0"),
-                     dcc.Dropdown(id=ids.EN_SCHEME, options=scheme_options(service), value=sid, clearable=False,
-                                  searchable=False)], lg=4, md=6),
-            dbc.Col([dbc.Label("地区", html_for=ids.EN_REGION, className="small mb-0"),
-                     dcc.Dropdown(id=ids.EN_REGION, options=region_options(service, sid), value=reg,
-                                  clearable=False)], lg=2, md=6),
-            dbc.Col([dbc.Label("报告期", html_for=ids.EN_QUARTER, className="small mb-0"),
-                     dcc.Dropdown(id=ids.EN_QUARTER, options=_quarter_options(quarters), value=str(q),
-                                  clearable=False, searchable=False)], lg=3, md=6),
-            dbc.Col([dbc.Label("填报单位", html_for=ids.EN_UNIT, className="small mb-0"),
-                     dcc.Dropdown(id=ids.EN_UNIT, options=_unit_options(units), value=unit, clearable=False,
-                                  placeholder="无可填报的单位")], lg=3, md=6),
+            selector_col("方案", dcc.Dropdown(id=ids.EN_SCHEME, options=scheme_options(service), value=sid,
+                                              clearable=False, searchable=False), lg=4, md=6),
+            selector_col("地区", dcc.Dropdown(id=ids.EN_REGION, options=region_options(service, sid), value=reg,
+                                              clearable=False), lg=2, md=6),
+            selector_col("报告期", dcc.Dropdown(id=ids.EN_QUARTER, options=_quarter_options(quarters), value=str(q),
+                                                clearable=False, searchable=False), lg=3, md=6),
+            selector_col("填报单位", dcc.Dropdown(id=ids.EN_UNIT, options=_unit_options(units), value=unit,
+                                                  clearable=False, placeholder="无可填报的单位"), lg=3, md=6),
         ],
         className="g-2 selectors no-print",
     )

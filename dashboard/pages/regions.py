@@ -20,7 +20,7 @@ from indicators.statuses import SEVERITY
 from .. import ids, urlstate
 from ..components import light, status_counts
 from ..region_rollup import RegionRanking, RegionSummary
-from .common import page_title, scheme_options
+from .common import selector_col, page_title, scheme_options
 
 NAV_LABEL = "地区排名"
 PATH = "/regions"
@@ -73,19 +73,15 @@ def layout(service, search, **_):
             page_title(ids.RN_TITLE, "地区排名", service.scheme(scheme_id).name),
             dbc.Row(
                 [
-                    dbc.Col([dbc.Label("方案", html_for=ids.RN_SCHEME, className="small mb-0"),
-                             dcc.Dropdown(id=ids.RN_SCHEME, options=scheme_options(service), value=scheme_id,
-                                          clearable=False, searchable=False)], md=4),
-                    dbc.Col([dbc.Label("截至季度", html_for=ids.RN_QUARTER, className="small mb-0"),
-                             dcc.Dropdown(id=ids.RN_QUARTER, options=options, clearable=False, searchable=False,
-                                          value=params.get("q") if params.get("q") in allowed else None)], md=2),
-                    dbc.Col([dbc.Label("查找地区", html_for=ids.RN_SEARCH, className="small mb-0"),
-                             dbc.Input(id=ids.RN_SEARCH, type="search", placeholder="输入地区名称",
-                                       value=params.get("search", ""), debounce=True)], md=3),
-                    dbc.Col([dbc.Label("排序", html_for=ids.RN_ORDER, className="small mb-0"),
-                             dbc.RadioItems(id=ids.RN_ORDER, inline=True, value=params.get("order", "desc"),
-                                            options=[{"label": "完成指数从高到低", "value": "desc"},
-                                                     {"label": "从低到高", "value": "asc"}])], md=3),
+                    selector_col("方案", dcc.Dropdown(id=ids.RN_SCHEME, options=scheme_options(service),
+                        value=scheme_id, clearable=False, searchable=False), md=4),
+                    selector_col("截至季度", dcc.Dropdown(id=ids.RN_QUARTER, options=options, clearable=False,
+                        searchable=False, value=params.get("q") if params.get("q") in allowed else None), md=2),
+                    selector_col("查找地区", dbc.Input(id=ids.RN_SEARCH, type="search", placeholder="输入地区名称",
+                        value=params.get("search", ""), debounce=True), md=3),
+                    selector_col("排序", dbc.RadioItems(id=ids.RN_ORDER, inline=True,
+                        value=params.get("order", "desc"),
+                        options=[{"label": "完成指数从高到低", "value": "desc"}, {"label": "从低到高", "value": "asc"}]), md=3),
                 ],
                 className="g-2 selectors no-print",
             ),

@@ -8,6 +8,7 @@ from indicators.model import KIND_LABELS
 
 from .. import ids, urlstate
 from ..components import FONT_FAMILY, target_text
+from .common import selector_col
 
 NAV_LABEL = "指标库"
 PATH = "/registry"
@@ -48,8 +49,8 @@ def _rows(service):
 
 
 def _dropdown(id_, label, options, value=None, md=2):
-    return dbc.Col([dbc.Label(label, html_for=id_, className="small mb-0"),
-                    dcc.Dropdown(id=id_, options=options, value=value, placeholder="全部", clearable=True)], md=md)
+    return selector_col(label, dcc.Dropdown(id=id_, options=options, value=value, placeholder="全部", clearable=True),
+                        md=md)
 
 
 def layout(service, search, **_):
@@ -62,9 +63,8 @@ def layout(service, search, **_):
                   html.Div("各方案全部考核指标及其出处原文;可按方案、维度、责任单位、类型筛选,或输入关键词搜索。",
                            className="page-subtitle text-muted")], className="title-block"),
         dbc.Row([
-            dbc.Col([dbc.Label("搜索", html_for=ids.RG_SEARCH, className="small mb-0"),
-                     dbc.Input(id=ids.RG_SEARCH, type="search", placeholder="指标名称、原文、条款……",
-                               value=params.get("search", ""), debounce=True)], md=3),
+            selector_col("搜索", dbc.Input(id=ids.RG_SEARCH, type="search", placeholder="指标名称、原文、条款……",
+                                          value=params.get("search", ""), debounce=True), md=3),
             _dropdown(ids.RG_SCHEME, "方案", [{"label": s.short_name, "value": s.id} for s in reg.schemes.values()],
                       params.get("scheme")),
             _dropdown(ids.RG_DIMENSION, "维度", [{"label": d, "value": d} for d in dims], params.get("dimension")),

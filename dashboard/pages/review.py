@@ -13,7 +13,7 @@ from indicators.periods import Quarter
 from .. import entry_forms as forms
 from .. import ids, urlstate
 from .entry import alert, labelled, state_badge
-from .common import page_title, region_options, scheme_options
+from .common import page_title, region_options, scheme_options, selector_col
 
 NAV_LABEL = "审核"
 PATH = "/review"
@@ -57,15 +57,12 @@ def layout(service, search, **_):
                        "各填报单位报送后由办公室审核;审核通过即锁定该单位该季度的数据,退回须说明原因。"),
             dbc.Row(
                 [
-                    dbc.Col([dbc.Label("方案", html_for=ids.RV_SCHEME, className="small mb-0"),
-                             dcc.Dropdown(id=ids.RV_SCHEME, options=scheme_options(service), value=sid,
-                                          clearable=False, searchable=False)], md=5),
-                    dbc.Col([dbc.Label("地区", html_for=ids.RV_REGION, className="small mb-0"),
-                             dcc.Dropdown(id=ids.RV_REGION, options=region_options(service, sid), value=reg,
-                                          clearable=False)], md=3),
-                    dbc.Col([dbc.Label("报告期", html_for=ids.RV_QUARTER, className="small mb-0"),
-                             dcc.Dropdown(id=ids.RV_QUARTER, options=_quarter_options(quarters), value=str(q),
-                                          clearable=False, searchable=False)], md=4),
+                    selector_col("方案", dcc.Dropdown(id=ids.RV_SCHEME, options=scheme_options(service), value=sid,
+                        clearable=False, searchable=False), md=5),
+                    selector_col("地区", dcc.Dropdown(id=ids.RV_REGION, options=region_options(service, sid),
+                        value=reg, clearable=False), md=3),
+                    selector_col("报告期", dcc.Dropdown(id=ids.RV_QUARTER, options=_quarter_options(quarters),
+                        value=str(q), clearable=False, searchable=False), md=4),
                 ],
                 className="g-2 selectors no-print",
             ),
