@@ -1,7 +1,8 @@
 /* Server-rendered HTML blocks (dashboard/markup.py). A container carries its HTML in
    the attribute data-html (a Dash prop, so callbacks can update it); this script puts
    it inside as soon as React adds or changes the element, and makes in-app links in
-   it navigate like dcc.Link (history.pushState + Dash's location event, no reload).
+   it navigate like dcc.Link (history.pushState + Dash's location event, no reload);
+   navigation-bar links (data-nav) get the class "active" on the current page.
    The HTML is built and escaped on the server; nothing here interprets user text. */
 (function () {
   function navigate(event) {
@@ -14,12 +15,21 @@
     window.scrollTo(0, 0);
   }
 
+  // The navigation bar's links (data-nav) show the current page, as dbc.NavLink active="exact" did.
+  function markNav() {
+    var links = document.querySelectorAll("a[data-nav]");
+    for (var i = 0; i < links.length; i++) {
+      links[i].classList.toggle("active", links[i].getAttribute("href") === window.location.pathname);
+    }
+  }
+
   function fill(el) {
     var html = el.getAttribute("data-html");
     if (html === null || el.__monitorHtml === html) return;
     el.innerHTML = html;
     el.__monitorHtml = html;
     if (!el.__monitorLinks) { el.addEventListener("click", navigate); el.__monitorLinks = true; }
+    if (el.querySelector("a[data-nav]")) markNav();
   }
 
   function scan(root) {
@@ -37,4 +47,6 @@
     }
   }).observe(document, {childList: true, subtree: true, attributes: true, attributeFilter: ["data-html"]});
   if (document.body) scan(document.body);
+  window.addEventListener("_dashprivate_pushstate", markNav);
+  window.addEventListener("popstate", markNav);
 })();

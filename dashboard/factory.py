@@ -17,7 +17,7 @@ from data.db import make_engine, upgrade
 from data.store import Store
 from indicators.registry import SCHEMES_DIR, load_registry
 
-from . import auth, ids
+from . import auth, ids, markup
 from .components import demo_banner
 from .pages import PAGES, not_found
 from .pages import users as users_page
@@ -37,37 +37,27 @@ def _pages() -> list:
     return [*PAGES, users_page] if users_page not in PAGES else list(PAGES)
 
 
-def _user_menu(identity) -> html.Div:
+def _user_menu(identity) -> str:
     # Sign-out is a POST with the session's CSRF token, so another site cannot sign anyone out.
-    return html.Div(
-        [
-            html.Span(identity.display_name, className="user-name", id=USER_NAME),
-            html.Span(ROLE_LABELS.get(identity.role, identity.role), className="user-role badge", id=USER_ROLE),
-            html.Form([dcc.Input(type="hidden", name="csrf_token", value=auth.csrf_token()),
-                       html.Button("退出", type="submit", className="btn btn-link user-logout", id=LOGOUT)],
-                      action=auth.LOGOUT_PATH, method="POST", className="d-inline"),
-        ],
-        className="user-menu",
-    )
+    role = ROLE_LABELS.get(identity.role, identity.role)
+    return ('<div class="user-menu">'
+            f'<span{markup.attrs(id=USER_NAME, class_="user-name")}>{markup.escape(identity.display_name)}</span>'
+            f'<span{markup.attrs(id=USER_ROLE, class_="user-role badge")}>{markup.escape(role)}</span>'
+            f'<form{markup.attrs(action=auth.LOGOUT_PATH, method="POST", class_="d-inline")}>'
+            f'<input{markup.attrs(type="hidden", name="csrf_token", value=auth.csrf_token())}>'
+            f'<button{markup.attrs(id=LOGOUT, class_="btn btn-link user-logout", type="submit")}>退出</button>'
+            "</form></div>")
 
 
-def _navbar(identity) -> html.Header:
+def _navbar(identity, pathname) -> html.Header:
     # Pages that set NAV_LABEL appear in the navigation bar, in PAGES order, when
     # the user may open them (REQUIRES); the pages check again on the server.
-    links = [dbc.NavLink(p.NAV_LABEL, href=p.PATH, active="exact", className="px-3")
-             for p in _pages() if getattr(p, "NAV_LABEL", None) and allowed(identity, getattr(p, "REQUIRES", None))]
-    return html.Header(
-        dbc.Navbar(
-            dbc.Container(
-                [dbc.NavbarBrand("知识产权强县试点监测平台", href="/", className="fw-bold"),
-                 dbc.Nav(links, navbar=True, className="me-auto", id=ids.NAV),
-                 _user_menu(identity) if identity is not None else None],
-                fluid=True,
-            ),
-            color="dark", dark=True, className="py-1 no-print",
-        ),
-        className="app-header",
-    )
+    # Server-rendered HTML (dashboard/markup.py): as ~20 Dash components it cost the
+    # first paint of every page several milliseconds (docs/performance.md).
+    links = [(p.NAV_LABEL, p.PATH) for p in _pages()
+             if getattr(p, "NAV_LABEL", None) and allowed(identity, getattr(p, "REQUIRES", None))]
+    menu = _user_menu(identity) if identity is not None else ""
+    return html.Header(className="app-header", **{"data-html": markup.navbar(links, pathname, ids.NAV, menu)})
 
 
 def _refused_page() -> dbc.Alert:
@@ -84,6 +74,43 @@ def _requested_page():
     if not ref.path or (ref.netloc and ref.netloc != request.host):
         return None, None
     return ref.path, ("?" + ref.query) if ref.query else ""
+
+
+ASSET_MAX_AGE = 365 * 24 * 3600
+
+
+def _cache_fingerprinted_assets(app: Dash) -> None:
+    """Let the browser keep /assets/ files that Dash links with ``?m=<mtime>``.
+
+    Flask sends them with ``no-cache``, so every page load asked again for each CSS
+    and script file before it could render. A changed file gets a new ``m``, hence a
+    new URL, so a year is safe — as Dash does for its own component suites. A bare
+    ``/assets/...`` URL (no ``m``) keeps Flask's revalidation.
+    """
+    prefix = app.get_asset_url("")
+
+    @app.server.after_request
+    def _asset_cache(response):
+        if request.path.startswith(prefix) and request.args.get("m") and response.status_code in (200, 304):
+            response.cache_control.no_cache = None
+            response.cache_control.public = True
+            response.cache_control.max_age = ASSET_MAX_AGE
+        return response
+
+
+def _preload_layout(app: Dash) -> None:
+    """Ask for the layout and the callback graph while the scripts still load.
+
+    dash-renderer fetches ``_dash-layout`` and ``_dash-dependencies`` only once all
+    bundles have run; preloaded from ``<head>``, the server builds the page (with the
+    Referer, as for the renderer's own request) meanwhile, and the renderer's fetch
+    takes the preloaded answer (same URL, mode and credentials: crossorigin="anonymous"
+    is what fetch()'s same-origin default means).
+    """
+    prefix = app.config.requests_pathname_prefix
+    links = "".join(f'<link rel="preload" href="{prefix}{path}" as="fetch" crossorigin="anonymous">'
+                    for path in ("_dash-layout", "_dash-dependencies"))
+    app.index_string = app.index_string.replace("{%css%}", "{%css%}\n        " + links, 1)
 
 
 def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHEMES_DIR) -> Dash:
@@ -112,6 +139,8 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
     auth.init_auth(app, store, settings, registry)
     # <html lang="zh-CN">: screen readers and fonts pick Simplified Chinese.
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
+    _preload_layout(app)
+    _cache_fingerprinted_assets(app)
 
     def render(pathname, search):
         for page in _pages():
@@ -130,7 +159,7 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
         return html.Div(
             [
                 dcc.Location(id=ids.URL, refresh="callback-nav", pathname=pathname, search=search),
-                _navbar(current_identity()),
+                _navbar(current_identity(), pathname),
                 demo_banner() if store.is_demo() else None,
                 html.Main(render(pathname, search) if pathname is not None else None,
                           id=ids.PAGE, className="container-fluid page"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 from html import escape
 from typing import Optional
 
-from indicators.statuses import Status
+from indicators.statuses import SEVERITY, Status
 
 from .components import TREND_ARROWS
 
@@ -63,3 +63,31 @@ def link(text: str, href: str, class_: str = "") -> str:
 def table(head: list[str], rows: list[str], class_: str) -> str:
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
     return f'<table class="{class_}"><thead><tr>{th}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def legend() -> str:
+    """As :func:`dashboard.components.legend`."""
+    return '<div class="legend" aria-label="图例">' + "".join(light(s) for s in SEVERITY) + "</div>"
+
+
+def status_counts(counts: dict, total: int) -> str:
+    """As :func:`dashboard.components.status_counts`: a cell per status, then the total."""
+    cells = []
+    for s in SEVERITY:
+        n = counts.get(s.value, counts.get(s, 0))
+        cells.append(f'<div class="count-cell" data-count-status="{s.value}">{light(s, size="light-sm")}'
+                     f'<span class="count-n">{int(n)}</span></div>')
+    cells.append('<div class="count-cell count-total"><span class="count-total-label">合计</span>'
+                 f'<span class="count-n">{int(total)}</span></div>')
+    return '<div class="status-counts">' + "".join(cells) + "</div>"
+
+
+def navbar(links: list[tuple[str, str]], active: Optional[str], nav_id: str, menu: str = "") -> str:
+    """The top bar, as dbc.Navbar drew it: brand, page links (``active`` marks the current
+    path; assets/monitor_html.js moves the mark on in-app navigation) and ``menu`` (HTML)."""
+    items = "".join(
+        f'<a{attrs(class_="px-3 nav-link" + (" active" if href == active else ""), href=href, data_dash_link=True, data_nav=True)}>'
+        f"{escape(label)}</a>" for label, href in links)
+    return ('<nav class="py-1 no-print navbar navbar-expand-md navbar-dark bg-dark"><div class="container-fluid">'
+            '<a class="fw-bold navbar-brand" href="/" data-dash-link>知识产权强县试点监测平台</a>'
+            f'<div{attrs(class_="me-auto navbar-nav", id=nav_id)}>{items}</div>{menu}</div></nav>')

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
+from flask import g, has_request_context, request
+
 from indicators.model import Indicator, Scheme
 from indicators.periods import Quarter, quarter_range
 from indicators.registry import Registry
@@ -74,9 +76,23 @@ class MonitorService:
     def default_region(self, scheme_id: str) -> str:
         return self.scheme(scheme_id).region
 
+    def data_version(self) -> int:
+        """The store's data_version, read once per GET request.
+
+        A page layout (GET /_dash-layout) asks for regions, data and quarters, each
+        cached on the version: one read serves them all. GET requests never write;
+        callbacks (POST) may save and must see the new version, so they read afresh.
+        """
+        if not has_request_context() or request.method != "GET":
+            return self.store.data_version()
+        version = g.get("monitor_data_version")
+        if version is None:
+            version = g.monitor_data_version = self.store.data_version()
+        return version
+
     def regions(self, scheme_id: str) -> list[str]:
         # Cached per data_version: a province has ~1,000 regions and every page asks twice.
-        key = (scheme_id, self.store.data_version())
+        key = (scheme_id, self.data_version())
         found = self._regions.get(key)
         if found is None:
             found = self.store.regions(scheme_id)
@@ -85,7 +101,7 @@ class MonitorService:
 
     # --- stored data ------------------------------------------------------
     def data(self, scheme_id: str, region: str) -> SchemeData:
-        version = self.store.data_version()
+        version = self.data_version()
         key = (scheme_id, region, version)
         cached = self._data.get(key)
         if cached is None:

@@ -9,6 +9,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property, lru_cache
 
 _PERIOD_RE = re.compile(r"^\s*(\d{4})\s*[Qq]\s*([1-4])\s*$")
 _MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
@@ -25,10 +26,7 @@ class Quarter:
 
     @classmethod
     def parse(cls, text: str) -> "Quarter":
-        m = _PERIOD_RE.match(str(text))
-        if not m:
-            raise ValueError(f"bad period {text!r}: expected e.g. 2024Q2")
-        return cls(int(m.group(1)), int(m.group(2)))
+        return _parse_quarter(str(text))
 
     @classmethod
     def containing(cls, d: date) -> "Quarter":
@@ -40,11 +38,13 @@ class Quarter:
         q = cls.containing(as_of)
         return q if q.end == as_of else q.prev()
 
-    @property
+    # Computed once per instance: the status engine asks for them in its inner loops
+    # (cached_property writes the instance __dict__, which a frozen dataclass allows).
+    @cached_property
     def start(self) -> date:
         return date(self.year, 3 * self.q - 2, 1)
 
-    @property
+    @cached_property
     def end(self) -> date:
         m = 3 * self.q
         return date(self.year, m, calendar.monthrange(self.year, m)[1])
@@ -74,6 +74,15 @@ class Quarter:
         return f"{self.year}年第{self.q}季度"
 
 
+@lru_cache(maxsize=4096)
+def _parse_quarter(text: str) -> Quarter:
+    # Cached: every stored value's period is parsed on each read, and a Quarter is immutable.
+    m = _PERIOD_RE.match(text)
+    if not m:
+        raise ValueError(f"bad period {text!r}: expected e.g. 2024Q2")
+    return Quarter(int(m.group(1)), int(m.group(2)))
+
+
 def quarter_range(first: Quarter, last: Quarter) -> list[Quarter]:
     return [first + i for i in range(last - first + 1)] if last >= first else []
 
@@ -92,11 +101,11 @@ class Month:
             raise ValueError(f"bad month {text!r}: expected e.g. 2022-08")
         return cls(int(m.group(1)), int(m.group(2)))
 
-    @property
+    @cached_property  # as Quarter.start/end: asked for in the engine's loops (stage lookups)
     def first_day(self) -> date:
         return date(self.year, self.month, 1)
 
-    @property
+    @cached_property
     def last_day(self) -> date:
         return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 

@@ -315,10 +315,11 @@ def test_navbar_logout_form_carries_the_session_token(app):
     found = []
 
     def walk(node):
+        # The navigation bar is server-rendered HTML in a data-html prop (dashboard/markup.py).
         if isinstance(node, dict):
             props = node.get("props", {})
-            if props.get("name") == "csrf_token":
-                found.append(props["value"])
+            found.extend(re.findall(r'<input type="hidden" name="csrf_token" value="([^"]+)">',
+                                    props.get("data-html") or ""))
             for v in props.values():
                 walk(v)
         elif isinstance(node, list):

@@ -20,3 +20,28 @@ def test_home_page_loads_from_own_origin_only(dash_duo, demo_app):
     assert foreign == [], f"requests to other hosts: {foreign}"
     assert any("/assets/vendor/bootstrap/bootstrap.min.css" in u for u in urls)
     assert dash_duo.get_logs() == [], "browser console errors"
+
+
+def test_layout_is_preloaded_once_and_navigation_marks_the_current_page(dash_duo, demo_app):
+    """The layout preloaded from <head> is the one the renderer uses (one request), and the
+    server-rendered navigation bar moves its "active" mark on in-app navigation, without a reload."""
+    dash_duo.start_server(demo_app)
+    dash_duo.wait_for_element("#ov-board [data-status]", timeout=20)
+    driver = dash_duo.driver
+    layouts = driver.execute_script(
+        "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/_dash-layout')).length")
+    assert layouts == 1
+
+    def active():
+        return [a.get_attribute("href").split("/", 3)[-1] for a in driver.find_elements("css selector", "#nav a.active")]
+
+    assert active() == [""]
+    driver.execute_script("window.__sameDocument = true")
+    driver.find_element("css selector", '#nav a[href="/stages"]').click()
+    dash_duo.wait_for_contains_text(f"#{ids.ST_TITLE}", "阶段任务", timeout=20)
+    assert active() == ["stages"]
+    driver.find_element("css selector", '#nav a[href="/"]').click()
+    dash_duo.wait_for_contains_text(f"#{ids.OV_TITLE}", "工作进展总览", timeout=20)
+    assert active() == [""]
+    assert driver.execute_script("return window.__sameDocument") is True, "navigation reloaded the page"
+    assert dash_duo.get_logs() == [], "browser console errors"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-import dash_bootstrap_components as dbc
 from dash import html
 
 from indicators.periods import Quarter
@@ -48,8 +47,10 @@ def quarter_options(service, view: View) -> list[dict]:
     return [{"label": q.label, "value": str(q)} for q in reversed(service.quarters(view.scheme_id, view.region))]
 
 
-def region_options(service, scheme_id: str) -> list[dict]:
-    return [{"label": r, "value": r} for r in service.regions(scheme_id)]
+def region_options(service, scheme_id: str) -> list[str]:
+    # Plain strings (label = value): a province's 1,000 regions as {label, value} pairs
+    # doubled the layout's size and the objects the browser builds from it.
+    return service.regions(scheme_id)
 
 
 def title_text(service, view: View, what: str = "") -> str:
@@ -58,10 +59,10 @@ def title_text(service, view: View, what: str = "") -> str:
     return " · ".join(parts) + (f" · {what}" if what else "") + f"({scheme.short_name}方案)"
 
 
-def selector_row(service, view: View, scheme_id: str, region_id: str, quarter_id: str) -> dbc.Row:
+def selector_row(service, view: View, scheme_id: str, region_id: str, quarter_id: str) -> html.Div:
     from dash import dcc
 
-    return dbc.Row(
+    return html.Div(
         [
             selector_col("方案", dcc.Dropdown(id=scheme_id, options=scheme_options(service), value=view.scheme_id,
                                               clearable=False, searchable=False), md=5),
@@ -70,7 +71,7 @@ def selector_row(service, view: View, scheme_id: str, region_id: str, quarter_id
             selector_col("截至季度", dcc.Dropdown(id=quarter_id, options=quarter_options(service, view),
                                                 value=str(view.quarter), clearable=False, searchable=False), md=3),
         ],
-        className="g-2 selectors no-print",
+        className="g-2 selectors no-print row",
     )
 
 
@@ -110,6 +111,10 @@ def register_view_page(app, service, *, scheme_id, region_id, quarter_id, title_
                 str(view.quarter), title_text(service, view, what), body(service, view), view.search())
 
 
-def selector_col(label: str, control, **width) -> dbc.Col:
-    """A selector column: a small label tied to its control (for screen readers too)."""
-    return dbc.Col([dbc.Label(label, html_for=control.id, className="small mb-0"), control], **width)
+def selector_col(label: str, control, **width) -> html.Div:
+    """A selector column: a small label tied to its control (for screen readers too).
+
+    Plain html with Bootstrap's classes, as dbc.Col/dbc.Label render them (``md=5`` ->
+    ``col-md-5``): html components mount faster than dbc's (docs/performance.md)."""
+    cls = " ".join(f"col-{bp}-{n}" for bp, n in width.items()) or "col"
+    return html.Div([html.Label(label, htmlFor=control.id, className="small mb-0 form-label"), control], className=cls)

@@ -20,7 +20,7 @@ from indicators.periods import quarter_range
 from indicators.statuses import SEVERITY, Status
 
 from .. import figures, ids, markup, urlstate
-from ..components import fmt_value, legend, status_counts, target_text
+from ..components import fmt_value, target_text
 from .common import View, page_title, resolve, resolve_from_controls, selector_row, title_text, region_options, quarter_options
 
 NAV_LABEL = "总览"
@@ -40,8 +40,9 @@ def layout(service, search, **_):
             page_title(ids.OV_TITLE, title_text(service, view, "工作进展总览"), service.scheme(view.scheme_id).name),
             selector_row(service, view, ids.OV_SCHEME, ids.OV_REGION, ids.OV_QUARTER),
             html.Div([
-                dbc.Button("导出报告(Word)", id=ids.OV_EXPORT_DOCX, color="primary", size="sm", className="me-2"),
-                dbc.Button("导出表格(Excel)", id=ids.OV_EXPORT_XLSX, color="secondary", size="sm", outline=True),
+                # html.Button with Bootstrap's classes: as dbc.Button draws them, cheaper to mount.
+                html.Button("导出报告(Word)", id=ids.OV_EXPORT_DOCX, className="me-2 btn btn-primary btn-sm"),
+                html.Button("导出表格(Excel)", id=ids.OV_EXPORT_XLSX, className="btn btn-outline-secondary btn-sm"),
                 dcc.Loading(html.Div(id=ids.OV_EXPORT_MSG, className="d-inline-block ms-2 small"), type="dot",
                             delay_show=300, className="d-inline-block"),
                 dcc.Download(id=ids.OV_DOWNLOAD),
@@ -49,8 +50,9 @@ def layout(service, search, **_):
             html.Section([html.H2("阶段进度", className="section-title"),
                           dcc.Graph(id=ids.OV_TIMELINE, config={"displayModeBar": False}, className="timeline")],
                          className="section"),
-            html.Section([html.H2("指标状态统计", className="section-title"), html.Div(counts, id=ids.OV_COUNTS),
-                          legend()], className="section"),
+            # Heading, counts and legend are one HTML block: every Dash component costs
+            # page-ready time (docs/performance.md).
+            html.Section(id=ids.OV_COUNTS, className="section", **{"data-html": counts}),
             html.Section([html.H2("指标红绿灯", className="section-title"),
                           html.Div(id=ids.OV_BOARD, **{"data-html": board})],
                          className="section board-section"),
@@ -62,13 +64,15 @@ def layout(service, search, **_):
 
 
 def _board_parts(service, view: View):
-    """(status counts, board HTML) of a view."""
+    """(HTML of the counts section: heading, counts, legend; board HTML) of a view."""
     results = service.results(view.scheme_id, view.region, view.quarter)
     counts = Counter(r.status.value for r in results)
     # Board order: worst first within each dimension, so what is behind is seen first.
     rank = {s: i for i, s in enumerate(SEVERITY)}
     ordered = sorted(results, key=lambda r: rank[Status(r.status)])
-    return status_counts(counts, len(results)), _board(service, view, ordered)
+    counts_html = ('<h2 class="section-title">指标状态统计</h2>' + markup.status_counts(counts, len(results))
+                   + markup.legend())
+    return counts_html, _board(service, view, ordered)
 
 
 def _board(service, view: View, results) -> str:
@@ -135,7 +139,7 @@ def register(app, service):
     @app.callback(
         Output(ids.OV_REGION, "options"), Output(ids.OV_REGION, "value"),
         Output(ids.OV_QUARTER, "options"), Output(ids.OV_QUARTER, "value"),
-        Output(ids.OV_TITLE, "children"), Output(ids.OV_COUNTS, "children"), Output(ids.OV_BOARD, "data-html"),
+        Output(ids.OV_TITLE, "children"), Output(ids.OV_COUNTS, "data-html"), Output(ids.OV_BOARD, "data-html"),
         Output(ids.URL, "search", allow_duplicate=True),
         Input(ids.OV_SCHEME, "value"), Input(ids.OV_REGION, "value"), Input(ids.OV_QUARTER, "value"),
         prevent_initial_call=True,

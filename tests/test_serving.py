@@ -1,0 +1,51 @@
+"""How the app is served to the browser: cacheable assets, the layout preloaded from <head>,
+one data_version read per page layout (docs/performance.md, page ready)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dashboard import Settings, create_app
+from dashboard.factory import ASSET_MAX_AGE
+
+
+@pytest.fixture()
+def client(tmp_path):
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", demo=True, secret_key="test",
+                              login_disabled=True))
+    return app.server.test_client()
+
+
+def _asset_urls(index_html: str) -> list[str]:
+    return re.findall(r'(/assets/[^"?]+\?m=[0-9.]+)', index_html)
+
+
+def test_fingerprinted_assets_are_cached_and_bare_ones_revalidated(client):
+    index = client.get("/").get_data(as_text=True)
+    urls = _asset_urls(index)
+    assert any("bootstrap.min.css" in u for u in urls) and any(u.endswith(".js") or ".js?" in u for u in urls)
+    for url in urls:
+        r = client.get(url)
+        assert r.status_code == 200, url
+        assert r.cache_control.max_age == ASSET_MAX_AGE and not r.cache_control.no_cache, url
+    bare = client.get(urls[0].split("?")[0])
+    assert bare.status_code == 200 and bare.cache_control.no_cache and bare.cache_control.max_age is None
+
+
+def test_index_preloads_layout_and_dependencies(client):
+    index = client.get("/").get_data(as_text=True)
+    head = index.split("</head>")[0]
+    for path in ("/_dash-layout", "/_dash-dependencies"):
+        assert f'<link rel="preload" href="{path}" as="fetch" crossorigin="anonymous">' in head
+        assert client.get(path).status_code == 200
+
+
+def test_layout_reads_data_version_once(client, monkeypatch):
+    app_store = client.application.extensions["monitor"]["store"]
+    calls = []
+    original = app_store.data_version
+    monkeypatch.setattr(app_store, "data_version", lambda: calls.append(1) or original())
+    r = client.get("/_dash-layout", headers={"Referer": "http://localhost/?scheme=anning&q=2025Q2"})
+    assert r.status_code == 200 and "ov-board" in r.get_data(as_text=True)
+    assert len(calls) == 1
