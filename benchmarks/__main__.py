@@ -58,7 +58,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--format", choices=("json", "table"), default="table")
     ap.add_argument("--quarters", type=int, default=16, help="quarters of data per region (default 16)")
     ap.add_argument("--calls", type=int, default=30, help="timed calls per callback (default 30)")
-    ap.add_argument("--loads", type=int, default=5, help="browser loads per page (default 5, median)")
+    ap.add_argument("--loads", type=int, default=15, help="browser loads per page (default 15, median)")
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium page-ready comparison")
     ap.add_argument("--out", help="also write the JSON to this file")
     args = ap.parse_args(argv)

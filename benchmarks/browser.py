@@ -115,14 +115,22 @@ def _ready_ms(driver, url: str, timeout: float = 60) -> float:
 SETTLE_S = 0.5
 
 
+def _rest(driver, settle: float) -> None:
+    """Leave the page for about:blank, then wait: the next measured load neither tears
+    down the previous page (which would count in its time) nor shares the CPU with it."""
+    driver.get("about:blank")
+    time.sleep(settle)
+
+
 def compare(database_url: str, regions: list[str], quarter: str, loads: int = 5, settle: float = SETTLE_S) -> dict:
     """Median page-ready of the overview and of hello world over ``loads`` loads each
     (after one unmeasured warm-up load of each), alternating, in one browser.
 
-    After each load the browser rests ``settle`` seconds, so that no page is measured
-    while the previous one still works (the overview's figures load plotly.js and call
-    the server after the board is ready; without the pause that work fell on the
-    following hello-world load and flattered the ratio)."""
+    After each load the browser goes to about:blank and rests ``settle`` seconds, so
+    that no page is measured while the previous one still works or is torn down (the
+    overview's figures load plotly.js and call the server after the board is ready;
+    without the rest that work fell on the following hello-world load and flattered
+    the ratio)."""
     with gunicorn("benchmarks.apps:monitor()", {"BENCH_DATABASE_URL": database_url}) as mon, \
             gunicorn("benchmarks.apps:hello()", {}) as hello:
         driver = chrome()
@@ -134,9 +142,9 @@ def compare(database_url: str, regions: list[str], quarter: str, loads: int = 5,
                 region = regions[(i * 7919) % len(regions)]
                 url = mon + "/?" + urlencode({"scheme": "anning", "region": region, "q": quarter})
                 h = _ready_ms(driver, hello + "/")
-                time.sleep(settle)
+                _rest(driver, settle)
                 p = _ready_ms(driver, url)
-                time.sleep(settle)
+                _rest(driver, settle)
                 if i:  # the first pair warms the browser cache and the servers
                     floor.append(h)
                     page.append(p)

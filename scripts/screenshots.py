@@ -30,6 +30,11 @@ PAGES = [
     ("units", "/units?scheme=anning&q=2025Q2"),
     ("stages", "/stages?scheme=anning&q=2025Q2"),
     ("registry", "/registry"),
+    ("regions", "/regions?scheme=anning&q=2025Q2"),
+    ("entry", "/entry?scheme=anning&q=2025Q2"),
+    ("review", "/review?scheme=anning&q=2025Q2"),
+    ("reference", "/reference?scheme=anning"),
+    ("users", "/admin/users"),
 ]
 SIZES = [(1366, 768), (1920, 1080)]
 

@@ -80,6 +80,7 @@ def _board(service, view: View, results) -> str:
     inds = {i.id: i for i in service.indicators(view.scheme_id)}
     scheme = service.scheme(view.scheme_id)
     head = ["状态", "指标", "实际 / 目标", "完成进度", "趋势", "截止"]
+    query = urlstate.build(region=view.region, q=str(view.quarter))  # the same for every row's link
     groups = []
     for dim in scheme.dimensions:
         rows = []
@@ -87,7 +88,7 @@ def _board(service, view: View, results) -> str:
             ind = inds[r.indicator_id]
             if ind.dimension != dim:
                 continue
-            href = f"/indicator/{ind.id}" + urlstate.build(region=view.region, q=str(view.quarter))
+            href = f"/indicator/{ind.id}" + query
             actual = fmt_value(r.actual, ind)
             if r.stale and r.value_period is not None:
                 actual += f"({r.value_period.label})"
