@@ -85,7 +85,9 @@ def _cache_fingerprinted_assets(app: Dash) -> None:
     Flask sends them with ``no-cache``, so every page load asked again for each CSS
     and script file before it could render. A changed file gets a new ``m``, hence a
     new URL, so a year is safe — as Dash does for its own component suites. A bare
-    ``/assets/...`` URL (no ``m``) keeps Flask's revalidation.
+    ``/assets/...`` URL (no ``m``) keeps Flask's revalidation. ``private``: the browser
+    may keep them, a shared proxy may not (a signed-in response carries the session
+    cookie).
     """
     prefix = app.get_asset_url("")
 
@@ -93,7 +95,7 @@ def _cache_fingerprinted_assets(app: Dash) -> None:
     def _asset_cache(response):
         if request.path.startswith(prefix) and request.args.get("m") and response.status_code in (200, 304):
             response.cache_control.no_cache = None
-            response.cache_control.public = True
+            response.cache_control.private = True
             response.cache_control.max_age = ASSET_MAX_AGE
         return response
 

@@ -29,6 +29,7 @@ def test_fingerprinted_assets_are_cached_and_bare_ones_revalidated(client):
         r = client.get(url)
         assert r.status_code == 200, url
         assert r.cache_control.max_age == ASSET_MAX_AGE and not r.cache_control.no_cache, url
+        assert r.cache_control.private and not r.cache_control.public, url
     bare = client.get(urls[0].split("?")[0])
     assert bare.status_code == 200 and bare.cache_control.no_cache and bare.cache_control.max_age is None
 
