@@ -1,6 +1,8 @@
 """Walking skeleton in a real browser: the home page loads offline, in Chinese, with the demo banner."""
 from urllib.parse import urlparse
 
+from selenium.webdriver.support.ui import WebDriverWait
+
 from dashboard import ids
 
 
@@ -44,4 +46,21 @@ def test_layout_is_preloaded_once_and_navigation_marks_the_current_page(dash_duo
     dash_duo.wait_for_contains_text(f"#{ids.OV_TITLE}", "工作进展总览", timeout=20)
     assert active() == [""]
     assert driver.execute_script("return window.__sameDocument") is True, "navigation reloaded the page"
+    assert dash_duo.get_logs() == [], "browser console errors"
+
+
+def test_back_leaves_a_page_opened_from_the_menu(dash_duo, demo_app):
+    """Filling a page's selection into its address replaces the history entry: one Back
+    returns to the previous page (it used to show the same page again first)."""
+    dash_duo.start_server(demo_app)
+    dash_duo.wait_for_element("#ov-board [data-status]", timeout=20)
+    driver = dash_duo.driver
+    WebDriverWait(driver, 20).until(lambda d: "scheme=" in d.current_url)
+    overview_url = driver.current_url
+    driver.find_element("css selector", '#nav a[href="/stages"]').click()
+    dash_duo.wait_for_contains_text(f"#{ids.ST_TITLE}", "阶段任务", timeout=20)
+    WebDriverWait(driver, 20).until(lambda d: "/stages?" in d.current_url)
+    driver.back()
+    dash_duo.wait_for_contains_text(f"#{ids.OV_TITLE}", "工作进展总览", timeout=20)
+    assert driver.current_url == overview_url
     assert dash_duo.get_logs() == [], "browser console errors"
