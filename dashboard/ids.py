@@ -73,6 +73,8 @@ EN_PREVIEW_ACTIONS = "en-preview-actions"
 EN_COMMIT = "en-commit"
 EN_CANCEL = "en-cancel"
 EN_PLAN = "en-plan"            # dcc.Store: fingerprint of the previewed import
+EN_ORIGINAL = "en-original"    # dcc.Store: each row's inputs as rendered from the database
+EN_DRAFTS = "en-drafts"        # dcc.Store (session): unsaved inputs per user and form, restored on return
 # pattern-matching types, keyed by {"indicator": id}
 EN_VALUE = "entry-value"
 EN_DONE = "entry-done"

@@ -156,3 +156,32 @@ def test_enter_save_submit_approve_lock_reopen_and_the_light_changes(dash_duo, t
     after = open_overview(dash_duo)
     assert after == "achieved" and after != before
     assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []
+
+
+def test_unsaved_input_survives_leaving_the_form(dash_duo, tmp_path):
+    """Nothing typed is lost: leaving the form (another page, a reload, another quarter) keeps the
+    unsaved input in this tab and brings it back, marked as not yet saved; saving clears it."""
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/d.db", demo=True, secret_key="t",
+                              login_disabled=True))
+    dash_duo.start_server(app)
+    store = app.server.extensions["monitor"]["service"].store
+    open_entry(dash_duo)
+    value_sel = pid(ids.EN_VALUE, indicator=INDICATOR)
+    type_into(dash_duo, value_sel, "9")
+    time.sleep(1)  # the draft is kept by a callback after the input commits
+
+    open_overview(dash_duo)  # a full page load elsewhere
+    open_entry(dash_duo)
+    wait_until(lambda: dash_duo.find_element(value_sel).get_attribute("value") == "9", what="restored input")
+    assert "已恢复" in summary(dash_duo) and "尚未保存" in summary(dash_duo)
+    assert store.observation(INDICATOR, REGION, QUARTER).value == 7.0  # restored, not saved
+
+    click(dash_duo, f"#{ids.EN_SAVE}")
+    wait_until(lambda: "已保存1项" in summary(dash_duo), what="已保存1项")
+    assert store.observation(INDICATOR, REGION, QUARTER).value == 9.0
+    time.sleep(1)
+    open_entry(dash_duo)
+    wait_until(lambda: dash_duo.find_element(value_sel).get_attribute("value") == "9", what="stored value")
+    time.sleep(1)
+    assert "已恢复" not in summary(dash_duo)
+    assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []

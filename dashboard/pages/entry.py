@@ -9,6 +9,7 @@ from typing import Optional
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from indicators.model import Kind
 from indicators.periods import Quarter
@@ -123,6 +124,9 @@ def layout(service, search, **_):
             dcc.Store(id=ids.EN_CTX),
             dcc.Store(id=ids.EN_REFRESH, data=0),
             dcc.Store(id=ids.EN_RESULT),
+            dcc.Store(id=ids.EN_ORIGINAL),
+            # Unsaved inputs survive a change of quarter, unit or page (this browser tab only).
+            dcc.Store(id=ids.EN_DRAFTS, storage_type="session"),
         ],
         className="entry",
     )
@@ -136,11 +140,19 @@ def _title(service, scheme_id, region, q, unit) -> str:
 
 # ---------------------------------------------------------------- the form
 
-def _value_cell(ind, row, editable: bool):
+def _shown(ind, row) -> list:
+    """A row's inputs as the form shows them from the database, as RowInput.fingerprint() lists them."""
+    if ind.kind is Kind.milestone:
+        done_date, evidence, note = forms.parse_milestone_note(row.note if row else "")
+        done = None if row is None or row.value is None else ("1" if row.value >= 1 else "0")
+        return [None, done, done_date, evidence, note]
+    return [forms.plain_number(row.value) if row else "", None, "", "", row.note if row else ""]
+
+
+def _value_cell(ind, shown: list, editable: bool):
     pid = {"indicator": ind.id}
     if ind.kind is Kind.milestone:
-        done_date, evidence, _ = forms.parse_milestone_note(row.note if row else "")
-        value = None if row is None or row.value is None else ("1" if row.value >= 1 else "0")
+        _, value, done_date, evidence, _ = shown
         return html.Div([
             dbc.RadioItems(id={"type": ids.EN_DONE, **pid}, value=value, inline=True, name=f"done-{ind.id}",
                            options=[{"label": forms.DONE_LABELS[v], "value": v, "disabled": not editable}
@@ -160,7 +172,7 @@ def _value_cell(ind, row, editable: bool):
     # type=text: "abc" must reach the server and get a Chinese message, not be swallowed by the browser.
     return labelled(f"{ind.name}本季度填报值", dbc.InputGroup([
         dbc.Input(id={"type": ids.EN_VALUE, **pid}, type="text", inputmode="decimal", debounce=True,
-                  value=forms.plain_number(row.value) if row else "", disabled=not editable, maxlength=30),
+                  value=shown[0], disabled=not editable, maxlength=30),
         dbc.InputGroupText(ind.unit),
     ], size="sm", className="value-group"))
 
@@ -193,25 +205,36 @@ def _current_cell(ind, row):
 
 
 def _form(service, ident, scheme_id, region, q, unit, state, today=None):
+    return _form_parts(service, ident, scheme_id, region, q, unit, state, None, today)[0]
+
+
+def _form_parts(service, ident, scheme_id, region, q, unit, state, draft=None, today=None):
+    """(the form, each row's inputs as stored, the rows filled from ``draft`` instead).
+
+    ``draft``: indicator id -> unsaved inputs (RowInput.fingerprint()) kept from an earlier
+    visit; they are shown instead of the stored ones when the form is editable."""
     if unit is None:
-        return dbc.Alert("您的账号没有本方案的填报单位。如需开通,请联系领导小组办公室。", color="warning")
+        return dbc.Alert("您的账号没有本方案的填报单位。如需开通,请联系领导小组办公室。", color="warning"), {}, []
     c = forms.FormContext(scheme_id, region, q, unit)
     inds = forms.unit_indicators(service, scheme_id, unit, q)
     if not inds:
-        return dbc.Alert(f"{unit}在{q.label}没有需要填报的指标。", color="info")
+        return dbc.Alert(f"{unit}在{q.label}没有需要填报的指标。", color="info"), {}, []
     editable = forms.may_edit(ident, c, state)
     cur = service.store.observations_at(scheme_id, region, q)
     prev = service.store.observations_at(scheme_id, region, q.prev())
     head = html.Thead(html.Tr([html.Th("指标"), html.Th(["上季度值", html.Div(q.prev().label, className="th-sub")]),
                                html.Th(["已存值", html.Div(q.label, className="th-sub")]),
                                html.Th("本季度填报"), html.Th("备注"), html.Th("校验提示")]))
-    rows = []
+    rows, original, restored = [], {}, []
     for ind in inds:
         row, p = cur.get(ind.id), prev.get(ind.id)
         pid = {"indicator": ind.id}
-        note = row.note if row else ""
-        if ind.kind is Kind.milestone:
-            note = forms.parse_milestone_note(note)[2]
+        shown = original[ind.id] = _shown(ind, row)
+        kept = (draft or {}).get(ind.id) if editable else None
+        if isinstance(kept, list) and len(kept) == 5 and kept != shown:
+            shown = kept
+            restored.append(ind.id)
+        note = shown[4]
         meta = forms.RowMeta.of(row, p.value if p else None)
         rows.append(html.Tr(
             [
@@ -223,7 +246,7 @@ def _form(service, ident, scheme_id, region, q, unit, state, today=None):
                 ], className="entry-ind"),
                 html.Td(fmt_value(p.value, ind) if p else "—", className="entry-prev"),
                 html.Td(_current_cell(ind, row), id={"type": ids.EN_CURRENT, **pid}, className="entry-cur"),
-                html.Td(_value_cell(ind, row, editable), className="entry-input"),
+                html.Td(_value_cell(ind, shown, editable), className="entry-input"),
                 html.Td(labelled(f"{ind.name}备注",
                                  dbc.Input(id={"type": ids.EN_NOTE, **pid}, type="text", value=note, size="sm",
                                            debounce=True, placeholder="备注(说明口径、异常或未填原因)",
@@ -232,7 +255,15 @@ def _form(service, ident, scheme_id, region, q, unit, state, today=None):
             ],
             id={"type": ids.EN_ROW, **pid}, className="entry-row", **{"data-indicator": ind.id},
         ))
-    return dbc.Table([head, html.Tbody(rows)], size="sm", className="entry-table mb-0", responsive=True)
+    table = dbc.Table([head, html.Tbody(rows)], size="sm", className="entry-table mb-0", responsive=True)
+    return table, original, restored
+
+
+def draft_key(ident, context: Optional[dict]) -> Optional[str]:
+    """Drafts are kept per user and form: another account in the same tab never sees them."""
+    if ident is None or not context:
+        return None
+    return "|".join([ident.username] + [str(context.get(k, "")) for k in ("scheme", "region", "quarter", "unit")])
 
 
 def _status(service, ident, scheme_id, region, q, unit):
@@ -321,6 +352,13 @@ def _preview(result: forms.UploadResult, service):
     return html.Div(parts)
 
 
+def _row_inputs(dependency) -> list:
+    """Every row's inputs (value, done, date, evidence, note) as Input or State, in the order
+    :func:`_inputs` reads them."""
+    return [dependency({"type": t, "indicator": ALL}, "value")
+            for t in (ids.EN_VALUE, ids.EN_DONE, ids.EN_DATE, ids.EN_EVIDENCE, ids.EN_NOTE)]
+
+
 def register(app, service):
     @app.callback(
         Output(ids.EN_REGION, "options"), Output(ids.EN_REGION, "value"),
@@ -331,26 +369,61 @@ def register(app, service):
         Output(ids.EN_TEMPLATE, "disabled"), Output(ids.EN_UPLOAD, "disabled"),
         Output(ids.URL, "search", allow_duplicate=True),
         Output(ids.EN_RESULT, "data", allow_duplicate=True), Output(ids.EN_SUMMARY, "children", allow_duplicate=True),
+        Output(ids.EN_ORIGINAL, "data"),
         Input(ids.EN_SCHEME, "value"), Input(ids.EN_REGION, "value"), Input(ids.EN_QUARTER, "value"),
-        Input(ids.EN_UNIT, "value"), Input(ids.EN_REFRESH, "data"),
+        Input(ids.EN_UNIT, "value"), Input(ids.EN_REFRESH, "data"), State(ids.EN_DRAFTS, "data"),
         prevent_initial_call="initial_duplicate",
     )
-    def render(scheme_id, region, quarter, unit, _refresh):
+    def render(scheme_id, region, quarter, unit, _refresh, drafts):
         ident = forms.identity()
         if list(ctx.triggered_prop_ids.values()) == [ids.EN_SCHEME]:
             region = quarter = unit = None  # another scheme: its own regions, quarters and units
         sid, reg, q, u, quarters, units = _choose(service, ident, scheme_id, region, quarter, unit)
         status, state, editable = _status(service, ident, sid, reg, q, u)
-        form = _form(service, ident, sid, reg, q, u, state)
         data = forms.FormContext(sid, reg, q, u).to_dict() if u else None
+        key = draft_key(ident, data)
+        draft = (drafts or {}).get(key) if isinstance(drafts, dict) and key else None
+        form, original, restored = _form_parts(service, ident, sid, reg, q, u, state, draft)
         may_report = ident is not None and u is not None and ident.can_report(sid, u)
+        # Messages of the previous form must not land on this one; the summary stays only
+        # when this render follows the user's own submit or import.
+        summary = no_update if ctx.triggered_id == ids.EN_REFRESH else None
+        if restored:
+            summary = alert(f"已恢复您在本表未保存的{len(restored)}项输入(尚未保存),请核对后点“保存草稿”。",
+                            "warning", False, "en-restored-alert")
         return (region_options(service, sid), reg, _quarter_options(quarters), str(q), _unit_options(units), u,
                 _title(service, sid, reg, q, u), status, form, data, not editable, not editable,
                 not may_report, not editable,
                 urlstate.build(scheme=sid, region=reg, q=str(q), unit=u),
-                # Messages of the previous form must not land on this one; the summary stays
-                # only when this render follows the user's own submit or import.
-                None, no_update if ctx.triggered_id == ids.EN_REFRESH else None)
+                None, summary, original)
+
+    @app.callback(
+        Output(ids.EN_DRAFTS, "data"),
+        *_row_inputs(Input),
+        Input(ids.EN_RESULT, "data"), Input(ids.EN_ORIGINAL, "data"),
+        State(ids.EN_CTX, "data"), State(ids.EN_DRAFTS, "data"),
+        prevent_initial_call=True,
+    )
+    def keep_draft(*_):
+        """Keep the rows that differ from the database (and from the last successful save) as this
+        user's draft of this form, so that changing the quarter or unit loses nothing typed."""
+        il, sl = ctx.inputs_list, ctx.states_list
+        inputs = _inputs(il[0], il[1], il[2], il[3], il[4])
+        result, original = il[5].get("value") or {}, il[6].get("value") or {}
+        key = draft_key(forms.identity(), sl[0].get("value"))
+        drafts = dict(sl[1].get("value") or {}) if isinstance(sl[1].get("value"), dict) else {}
+        if key is None or not inputs:
+            raise PreventUpdate
+        saved = {i: r.get("inputs") for i, r in (result.get("rows") or {}).items()} if result.get("ok") else {}
+        dirty = {i: inp.fingerprint() for i, inp in inputs.items()
+                 if inp.fingerprint() != original.get(i) and inp.fingerprint() != saved.get(i)}
+        if dirty:
+            drafts[key] = dirty
+        elif key in drafts:
+            del drafts[key]
+        else:
+            raise PreventUpdate
+        return drafts
 
     @app.callback(
         Output(ids.EN_RESULT, "data"),
@@ -359,11 +432,7 @@ def register(app, service):
         Output(ids.EN_SUMMARY, "children"), Output(ids.EN_REFRESH, "data"),
         Input(ids.EN_SAVE, "n_clicks"), Input(ids.EN_SUBMIT, "n_clicks"),
         State(ids.EN_CTX, "data"),
-        State({"type": ids.EN_VALUE, "indicator": ALL}, "value"),
-        State({"type": ids.EN_DONE, "indicator": ALL}, "value"),
-        State({"type": ids.EN_DATE, "indicator": ALL}, "value"),
-        State({"type": ids.EN_EVIDENCE, "indicator": ALL}, "value"),
-        State({"type": ids.EN_NOTE, "indicator": ALL}, "value"),
+        *_row_inputs(State),
         State({"type": ids.EN_META, "indicator": ALL}, "data"),
         State(ids.EN_REASON, "value"), State(ids.EN_REFRESH, "data"),
         prevent_initial_call=True,
@@ -384,7 +453,7 @@ def register(app, service):
         out = fn(service, forms.identity(), c, inputs, metas, reason or "")
         result = {"rows": {i: {"msgs": msgs, "inputs": inputs[i].fingerprint() if i in inputs else None}
                            for i, msgs in out.rows.items()},
-                  "nonce": (_save or 0) + (_submit or 0)}
+                  "ok": out.ok, "nonce": (_save or 0) + (_submit or 0)}
         new_metas = [out.metas[i].to_dict() if i in out.metas else no_update for i in meta_ids]
         inds = service.registry.indicators
         currents = [_current_cell(inds[i], out.current[i]) if i in out.current else no_update for i in cur_ids]
@@ -396,11 +465,7 @@ def register(app, service):
         Output({"type": ids.EN_MSG, "indicator": ALL}, "children"),
         Output({"type": ids.EN_ROW, "indicator": ALL}, "className"),
         Input(ids.EN_RESULT, "data"),
-        Input({"type": ids.EN_VALUE, "indicator": ALL}, "value"),
-        Input({"type": ids.EN_DONE, "indicator": ALL}, "value"),
-        Input({"type": ids.EN_DATE, "indicator": ALL}, "value"),
-        Input({"type": ids.EN_EVIDENCE, "indicator": ALL}, "value"),
-        Input({"type": ids.EN_NOTE, "indicator": ALL}, "value"),
+        *_row_inputs(Input),
         State({"type": ids.EN_META, "indicator": ALL}, "data"),
         State(ids.EN_CTX, "data"),
         prevent_initial_call=True,
@@ -450,11 +515,7 @@ def register(app, service):
         Input(ids.EN_UPLOAD, "contents"), Input(ids.EN_COMMIT, "n_clicks"), Input(ids.EN_CANCEL, "n_clicks"),
         State(ids.EN_UPLOAD, "filename"), State(ids.EN_CTX, "data"), State(ids.EN_PLAN, "data"),
         State(ids.EN_SCHEME, "value"), State(ids.EN_REGION, "value"), State(ids.EN_REFRESH, "data"),
-        State({"type": ids.EN_VALUE, "indicator": ALL}, "value"),
-        State({"type": ids.EN_DONE, "indicator": ALL}, "value"),
-        State({"type": ids.EN_DATE, "indicator": ALL}, "value"),
-        State({"type": ids.EN_EVIDENCE, "indicator": ALL}, "value"),
-        State({"type": ids.EN_NOTE, "indicator": ALL}, "value"),
+        *_row_inputs(State),
         State({"type": ids.EN_META, "indicator": ALL}, "data"),
         prevent_initial_call=True,
     )
