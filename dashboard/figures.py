@@ -110,24 +110,36 @@ def indicator_chart(ind: Indicator, scheme: Scheme, points: list[tuple[Quarter, 
 
     ``points``: (quarter, actual level, expected level) from the status engine.
     """
-    fig = go.Figure()
+    # Shapes and labels written out as plotly's add_vrect/add_hline/add_vline would make them
+    # (tests/test_figures.py compares): those helpers took 60 % of the detail callback's time.
     xs = [q.end.isoformat() for q, _, _ in points]
+    shapes, notes = [], []
     for i, st in enumerate(scheme.stages):
+        x0 = st.start.first_day.isoformat()
         x1 = (st.end.last_day if st.end else max([ind.deadline, as_of.end, scheme.period.end.last_day])).isoformat()
-        fig.add_vrect(x0=st.start.first_day.isoformat(), x1=x1, fillcolor=STAGE_FILLS[i % len(STAGE_FILLS)],
-                      opacity=1, layer="below", line_width=0,
-                      annotation_text=st.name, annotation_position="top left", annotation_font_size=11)
+        shapes.append({"type": "rect", "xref": "x", "yref": "y domain", "x0": x0, "x1": x1, "y0": 0, "y1": 1,
+                       "fillcolor": STAGE_FILLS[i % len(STAGE_FILLS)], "opacity": 1, "layer": "below",
+                       "line": {"width": 0}})
+        notes.append({"text": st.name, "x": x0, "xref": "x", "y": 1, "yref": "y domain", "xanchor": "left",
+                      "yanchor": "top", "showarrow": False, "font": {"size": 11}})
     unit = "" if ind.kind.value == "milestone" else ind.unit
-    fig.add_trace(go.Scatter(x=xs, y=[e for _, _, e in points], name="按进度应达", mode="lines",
-                             line={"color": "#666", "dash": "dash", "width": 2}, connectgaps=True))
-    fig.add_trace(go.Scatter(x=xs, y=[a for _, a, _ in points], name="实际", mode="lines+markers",
-                             line={"color": "#0072B2", "width": 3}, marker={"size": 8, "symbol": "circle"}))
     if target is not None:
-        fig.add_hline(y=target, line={"color": "#007A5E", "width": 2},
-                      annotation_text=f"目标 {target:g}{unit}", annotation_position="top right")
-    fig.add_vline(x=ind.deadline.isoformat(), line={"color": "#8B1E1E", "width": 2, "dash": "dot"})
-    fig.add_annotation(x=ind.deadline.isoformat(), y=0, yref="paper", text=f"截止 {ind.deadline:%Y-%m-%d}",
-                       showarrow=False, yanchor="bottom", font={"color": "#8B1E1E", "size": 11})
+        shapes.append({"type": "line", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": target, "y1": target,
+                       "line": {"color": "#007A5E", "width": 2}})
+        notes.append({"text": f"目标 {target:g}{unit}", "x": 1, "xref": "x domain", "y": target, "yref": "y",
+                      "xanchor": "right", "yanchor": "bottom", "showarrow": False})
+    deadline = ind.deadline.isoformat()
+    shapes.append({"type": "line", "xref": "x", "yref": "y domain", "x0": deadline, "x1": deadline, "y0": 0, "y1": 1,
+                   "line": {"color": "#8B1E1E", "width": 2, "dash": "dot"}})
+    notes.append({"text": f"截止 {ind.deadline:%Y-%m-%d}", "x": deadline, "y": 0, "yref": "paper", "showarrow": False,
+                  "yanchor": "bottom", "font": {"color": "#8B1E1E", "size": 11}})
+    fig = go.Figure(
+        data=[go.Scatter(x=xs, y=[e for _, _, e in points], name="按进度应达", mode="lines",
+                         line={"color": "#666", "dash": "dash", "width": 2}, connectgaps=True),
+              go.Scatter(x=xs, y=[a for _, a, _ in points], name="实际", mode="lines+markers",
+                         line={"color": "#0072B2", "width": 3}, marker={"size": 8, "symbol": "circle"})],
+        layout={"shapes": shapes, "annotations": notes},
+    )
     _base_layout(fig, 380, legend={"orientation": "h", "y": -0.15}, yaxis_title=unit or None)
     fig.update_xaxes(type="date", tickformat="%Y年%-m月", showgrid=True, gridcolor="#eee")
     fig.update_yaxes(showgrid=True, gridcolor="#eee", rangemode="tozero")
