@@ -93,10 +93,14 @@ class SimUser:
             ok &= self._call(action, "POST", payloads.UPDATE_PATH, json=b) is not None
         return ok
 
-    def _page(self, action: str, path: str, search: str) -> bool:
+    def _page(self, action: str, path: str, search: str, marker: str) -> bool:
+        """What a browser asks for on opening a page: the HTML, then the layout (preloaded,
+        with the page as Referer, so it carries the page: ``marker`` is an id in it) and the
+        callback graph."""
         ok = self._call(action, "GET", path + search) is not None
-        ok &= self._call(action, "GET", "/_dash-layout") is not None
-        return ok & self._post(action, payloads.route(self.cb, path, search))
+        layout = self._call(action, "GET", "/_dash-layout", headers={"Referer": self.base + path + search})
+        ok &= layout is not None and marker in layout.text
+        return ok & (self._call(action, "GET", "/_dash-dependencies") is not None)
 
     def act(self, action: str) -> bool:
         region, quarter = self.view
@@ -104,7 +108,7 @@ class SimUser:
             region, quarter = self.rng.choice(self.regions), self.rng.choice(self.quarters)
             self.view = (region, quarter)
             search = "?" + urlencode({"scheme": SCHEME, "region": region, "q": quarter})
-            ok = self._page(action, "/", search)
+            ok = self._page(action, "/", search, "ov-board")
             # The board comes with the layout; the figures' callback is the initial one.
             return ok & self._post(action, payloads.overview(self.cb, SCHEME, region, quarter)[1])
         if action == "quarter":
@@ -114,11 +118,11 @@ class SimUser:
         if action == "detail":
             ind = self.rng.choice(self.indicators)
             search = "?" + urlencode({"region": region, "q": quarter})
-            ok = self._page(action, f"/indicator/{ind}", search)
+            ok = self._page(action, f"/indicator/{ind}", search, "dt-chart")
             return ok & self._post(action, payloads.detail(self.cb, ind, region, quarter))
         # The ranking is mostly watched for the latest quarter; sometimes an earlier one.
         quarter = self.quarters[-1] if self.rng.random() < LATEST_SHARE else self.rng.choice(self.quarters)
-        ok = self._page(action, "/regions", f"?scheme={SCHEME}&q={quarter}")
+        ok = self._page(action, "/regions", f"?scheme={SCHEME}&q={quarter}", "rn-table")
         return ok & self._post(action, payloads.regions(self.cb, SCHEME, quarter, page=self.rng.randint(1, 3)))
 
     def run(self, deadline: float) -> None:

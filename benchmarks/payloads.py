@@ -59,7 +59,3 @@ def regions(cb: Callbacks, scheme: str, quarter: Optional[str], search: str = ""
     return cb.body("rn-table.children", {"rn-scheme.value": scheme, "rn-quarter.value": quarter,
                                          "rn-search.value": search, "rn-order.value": "desc",
                                          "rn-pager.active_page": page}, changed=["rn-quarter.value"])
-
-
-def route(cb: Callbacks, pathname: str, search: str = "") -> dict:
-    return cb.body("page.children", {"url.pathname": pathname, "url.search": search})

@@ -48,6 +48,20 @@ def test_benchmark_without_browser_and_table_format():
     assert re.search(r"^\s+2\s+sqlite\s", proc.stdout, re.M), proc.stdout
 
 
+def test_load_test_runs_every_action_without_errors():
+    """A short load test (gunicorn, throw-away PostgreSQL, sign-in): every kind of user action
+    happens and every request succeeds, each page's layout carrying the page itself."""
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.loadtest", "--users", "3", "--duration", "4",
+                           "--regions", "3", "--think", "0.2", "--format", "json"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout)
+    assert out["errors"] == 0 and out["stuck_users"] == 0, out.get("error_samples")
+    assert out["requests"] > 20
+    assert {a: s["n"] > 0 and s["errors"] == 0 for a, s in out["action"].items()} == \
+        {"overview": True, "quarter": True, "detail": True, "regions": True}
+
+
 def test_gunicorn_config_imports():
     cfg = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert cfg["workers"] >= 1 and cfg["threads"] >= 1 and cfg["worker_class"] == "gthread"
