@@ -55,10 +55,6 @@ def light(status: Status, indicator_id: str = "", size: str = "", stale: bool = 
     )
 
 
-def legend() -> html.Div:
-    return html.Div([light(s) for s in SEVERITY], className="legend", **{"aria-label": "图例"})
-
-
 def progress_bar(p: Optional[float], status: Status) -> html.Div:
     """Progress against the expected path; full width at p = 1."""
     pct = 0 if p is None else max(0.0, min(p, 1.0)) * 100

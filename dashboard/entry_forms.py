@@ -522,9 +522,7 @@ class UploadResult:
     def summary(self) -> str:
         if self.errors:
             return f"文件有{len(self.errors)}个问题,不能导入,未写入任何数据。请修改文件后重新上传。"
-        n_new = sum(c.action == "new" for c in self.changes)
-        n_upd = sum(c.action == "update" for c in self.changes)
-        n_same = len(self.changes) - n_new - n_upd
+        n_new, n_upd, n_same = importer.action_counts(self.changes)
         head = "已导入" if self.committed else ("预览(尚未写入)" if self.changed else "文件与已存数据相同,无需导入")
         skipped = f",空值跳过{self.skipped}行" if self.skipped else ""
         return f"{head}:新增{n_new}条,修改{n_upd}条,不变{n_same}条{skipped}。"

@@ -66,7 +66,7 @@ def table(head: list[str], rows: list[str], class_: str) -> str:
 
 
 def legend() -> str:
-    """As :func:`dashboard.components.legend`."""
+    """The seven lights in severity order, as the legend beside the counts."""
     return '<div class="legend" aria-label="图例">' + "".join(light(s) for s in SEVERITY) + "</div>"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from typing import IO, Any, Optional, Union
@@ -61,18 +61,11 @@ class RawRow:
 
 
 @dataclass(frozen=True)
-class PlannedChange:
-    row: Optional[int]
-    indicator_id: str
-    indicator_name: str
-    unit: str
-    region: str
-    period: Quarter
-    old_value: Optional[float]
-    new_value: Optional[float]
-    old_note: str
-    new_note: str
-    action: str               # new | update | unchanged
+class PlannedChange(Change):
+    """A store Change with what a preview shows besides: the indicator's name and unit."""
+
+    indicator_name: str = ""
+    unit: str = ""
 
     def describe(self) -> str:
         def f(v):
@@ -105,9 +98,7 @@ class Preview:
     def summary(self) -> str:
         if self.errors:
             return f"导入失败:共{len(self.errors)}个问题,未写入任何数据"
-        n_new = sum(c.action == "new" for c in self.changes)
-        n_upd = sum(c.action == "update" for c in self.changes)
-        n_same = len(self.changes) - n_new - n_upd
+        n_new, n_upd, n_same = action_counts(self.changes)
         state = "已写入" if self.committed else ("预览(未写入)" if self.changed else "无需写入")
         return f"{state}:新增{n_new}条,修改{n_upd}条,不变{n_same}条,空值跳过{self.skipped}行"
 
@@ -307,12 +298,19 @@ def check_rows(raw: list[RawRow], registry: Registry, store: Store, region: Opti
     return rows, errors, warnings, skipped
 
 
+def action_counts(changes: list[Change]) -> tuple[int, int, int]:
+    """(new, updated, unchanged) among planned or made import changes."""
+    n_new = sum(c.action == "new" for c in changes)
+    n_upd = sum(c.action == "update" for c in changes)
+    return n_new, n_upd, len(changes) - n_new - n_upd
+
+
 def _planned(changes: list[Change], registry: Registry) -> list[PlannedChange]:
     out = []
     for c in changes:
         ind = registry.indicators[c.indicator_id]
-        out.append(PlannedChange(c.row, c.indicator_id, ind.name, ind.unit, c.region, c.period, c.old_value,
-                                 c.new_value, c.old_note, c.new_note, c.action))
+        out.append(PlannedChange(**{f.name: getattr(c, f.name) for f in fields(c)},
+                                 indicator_name=ind.name, unit=ind.unit))
     return out
 
 

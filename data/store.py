@@ -1026,14 +1026,11 @@ class Store:
                 return {}
             q = q.where(Region.name.in_(names))
         out: dict[str, dict[str, dict[Quarter, float]]] = {}
-        quarters: dict[str, Quarter] = {}  # one Quarter per period string: far less memory at 1,000 regions
-        # Streamed in chunks: 700,000 rows held at once cost ~100 MB on PostgreSQL.
+        # Streamed in chunks: 700,000 rows held at once cost ~100 MB on PostgreSQL. Quarter.parse
+        # is cached, so all rows of a period share one Quarter: far less memory at 1,000 regions.
         with self.engine.connect().execution_options(yield_per=20_000) as c:
             for name, key, period, value in c.execute(q):
-                qq = quarters.get(period)
-                if qq is None:
-                    qq = quarters[period] = Quarter.parse(period)
-                out.setdefault(name, {}).setdefault(key, {})[qq] = value
+                out.setdefault(name, {}).setdefault(key, {})[Quarter.parse(period)] = value
         return out
 
 

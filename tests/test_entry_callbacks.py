@@ -676,7 +676,7 @@ def test_entry_page_offers_a_reporter_only_its_units(app, service, monkeypatch):
         assert quarters[-1] == "2024Q2" and "2027Q1" not in quarters
         page = entry.layout(service, f"?scheme={AN}")
         assert _find(page, ids.EN_UNIT).options == []
-        form = entry._form(service, ALICE, AN, AN_REGION, Quarter(2026, 3), None, "draft")
+        form, _, _ = entry._form(service, ALICE, AN, AN_REGION, Quarter(2026, 3), None, "draft")
         assert "没有本方案的填报单位" in str(form.children)
 
 
@@ -688,13 +688,13 @@ def test_drafts_are_per_user_and_restored_only_into_an_editable_form(app, servic
     assert key_alice != key_admin and entry.draft_key(None, c.to_dict()) is None
     draft = {CUSTODY: ["9", None, "", "", "口径已核实"], "not_an_indicator": ["1", None, "", "", ""]}
     with app.server.test_request_context("/entry"):
-        form, original, restored = entry._form_parts(service, ALICE, LZ, LZ_REGION, Q4, MARKET, "draft", draft)
+        form, original, restored = entry._form(service, ALICE, LZ, LZ_REGION, Q4, MARKET, "draft", draft)
         assert restored == [CUSTODY] and original[CUSTODY] == ["7", None, "", "", original[CUSTODY][4]]
         assert _find(form, {"type": ids.EN_VALUE, "indicator": CUSTODY}).value == "9"
         assert _find(form, {"type": ids.EN_NOTE, "indicator": CUSTODY}).value == "口径已核实"
         # A submitted (read-only) form shows what is stored, never the draft.
-        _, _, restored = entry._form_parts(service, ALICE, LZ, LZ_REGION, Q4, MARKET, "submitted", draft)
+        _, _, restored = entry._form(service, ALICE, LZ, LZ_REGION, Q4, MARKET, "submitted", draft)
         assert restored == []
         # A draft equal to the stored inputs is nothing to restore.
         same = {CUSTODY: original[CUSTODY]}
-        assert entry._form_parts(service, ALICE, LZ, LZ_REGION, Q4, MARKET, "draft", same)[2] == []
+        assert entry._form(service, ALICE, LZ, LZ_REGION, Q4, MARKET, "draft", same)[2] == []

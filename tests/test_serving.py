@@ -6,15 +6,12 @@ import re
 
 import pytest
 
-from dashboard import Settings, create_app
 from dashboard.factory import ASSET_MAX_AGE
 
 
 @pytest.fixture()
-def client(tmp_path):
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", demo=True, secret_key="test",
-                              login_disabled=True))
-    return app.server.test_client()
+def client(demo_app):
+    return demo_app.server.test_client()
 
 
 def _asset_urls(index_html: str) -> list[str]:

@@ -64,10 +64,8 @@ def selector_row(service, view: View, scheme_id: str, region_id: str, quarter_id
 
     return html.Div(
         [
-            selector_col("方案", dcc.Dropdown(id=scheme_id, options=scheme_options(service), value=view.scheme_id,
-                                              clearable=False, searchable=False), md=5),
-            selector_col("地区", dcc.Dropdown(id=region_id, options=region_options(service, view.scheme_id),
-                                              value=view.region, clearable=False), md=3),
+            scheme_col(service, scheme_id, view.scheme_id, md=5),
+            region_col(service, region_id, view.scheme_id, view.region, md=3),
             selector_col("截至季度", dcc.Dropdown(id=quarter_id, options=quarter_options(service, view),
                                                 value=str(view.quarter), clearable=False, searchable=False), md=3),
         ],
@@ -109,6 +107,22 @@ def register_view_page(app, service, *, scheme_id, region_id, quarter_id, title_
         view = resolve_from_controls(service, ctx.triggered_prop_ids, scheme, region, quarter, scheme_id)
         return (region_options(service, view.scheme_id), view.region, quarter_options(service, view),
                 str(view.quarter), title_text(service, view, what), body(service, view), view.search())
+
+
+def scheme_col(service, id_: str, value: str, **width) -> html.Div:
+    """The 方案 selector of a page."""
+    from dash import dcc
+
+    return selector_col("方案", dcc.Dropdown(id=id_, options=scheme_options(service), value=value, clearable=False,
+                                            searchable=False), **width)
+
+
+def region_col(service, id_: str, scheme_id: str, value: str, **width) -> html.Div:
+    """The 地区 selector of a page: the regions of ``scheme_id``."""
+    from dash import dcc
+
+    return selector_col("地区", dcc.Dropdown(id=id_, options=region_options(service, scheme_id), value=value,
+                                            clearable=False), **width)
 
 
 def selector_col(label: str, control, **width) -> html.Div:

@@ -17,7 +17,7 @@ from indicators.periods import Quarter
 from .. import entry_forms as forms
 from .. import ids, urlstate
 from ..components import fmt_value
-from .common import selector_col, page_title, region_options, scheme_options
+from .common import page_title, region_col, region_options, scheme_col, selector_col
 
 NAV_LABEL = "数据填报"
 PATH = "/entry"
@@ -66,10 +66,8 @@ def layout(service, search, **_):
                                                   params.get("q"), params.get("unit"))
     selectors = dbc.Row(
         [
-            selector_col("方案", dcc.Dropdown(id=ids.EN_SCHEME, options=scheme_options(service), value=sid,
-                                              clearable=False, searchable=False), lg=4, md=6),
-            selector_col("地区", dcc.Dropdown(id=ids.EN_REGION, options=region_options(service, sid), value=reg,
-                                              clearable=False), lg=2, md=6),
+            scheme_col(service, ids.EN_SCHEME, sid, lg=4, md=6),
+            region_col(service, ids.EN_REGION, sid, reg, lg=2, md=6),
             selector_col("报告期", dcc.Dropdown(id=ids.EN_QUARTER, options=_quarter_options(quarters), value=str(q),
                                                 clearable=False, searchable=False), lg=3, md=6),
             selector_col("填报单位", dcc.Dropdown(id=ids.EN_UNIT, options=_unit_options(units), value=unit,
@@ -204,11 +202,7 @@ def _current_cell(ind, row):
                               title=f"{row.entered_by} {forms.local_time(row.updated_at)}")])
 
 
-def _form(service, ident, scheme_id, region, q, unit, state, today=None):
-    return _form_parts(service, ident, scheme_id, region, q, unit, state, None, today)[0]
-
-
-def _form_parts(service, ident, scheme_id, region, q, unit, state, draft=None, today=None):
+def _form(service, ident, scheme_id, region, q, unit, state, draft=None, today=None):
     """(the form, each row's inputs as stored, the rows filled from ``draft`` instead).
 
     ``draft``: indicator id -> unsaved inputs (RowInput.fingerprint()) kept from an earlier
@@ -383,7 +377,7 @@ def register(app, service):
         data = forms.FormContext(sid, reg, q, u).to_dict() if u else None
         key = draft_key(ident, data)
         draft = (drafts or {}).get(key) if isinstance(drafts, dict) and key else None
-        form, original, restored = _form_parts(service, ident, sid, reg, q, u, state, draft)
+        form, original, restored = _form(service, ident, sid, reg, q, u, state, draft)
         may_report = ident is not None and u is not None and ident.can_report(sid, u)
         # Messages of the previous form must not land on this one; the summary stays only
         # when this render follows the user's own submit or import.
@@ -411,7 +405,8 @@ def register(app, service):
         inputs = _inputs(il[0], il[1], il[2], il[3], il[4])
         result, original = il[5].get("value") or {}, il[6].get("value") or {}
         key = draft_key(forms.identity(), sl[0].get("value"))
-        drafts = dict(sl[1].get("value") or {}) if isinstance(sl[1].get("value"), dict) else {}
+        stored = sl[1].get("value")
+        drafts = dict(stored) if isinstance(stored, dict) else {}
         if key is None or not inputs:
             raise PreventUpdate
         saved = {i: r.get("inputs") for i, r in (result.get("rows") or {}).items()} if result.get("ok") else {}

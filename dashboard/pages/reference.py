@@ -12,7 +12,7 @@ from .. import entry_forms as forms
 from .. import ids, urlstate
 from ..components import fmt_value
 from .entry import alert, labelled
-from .common import page_title, region_options, scheme_options, selector_col
+from .common import page_title, region_col, region_options, scheme_col
 
 NAV_LABEL = "基线与参照值"
 PATH = "/reference"
@@ -45,10 +45,8 @@ def layout(service, search, **_):
                        "基期值决定“累计、占比、区间、相对基期”等指标的进度起点;参照值是相对指标比较的对象(如全省平均水平)。"),
             dbc.Row(
                 [
-                    selector_col("方案", dcc.Dropdown(id=ids.RF_SCHEME, options=scheme_options(service), value=sid,
-                        clearable=False, searchable=False), md=6),
-                    selector_col("地区", dcc.Dropdown(id=ids.RF_REGION, options=region_options(service, sid),
-                        value=reg, clearable=False), md=3),
+                    scheme_col(service, ids.RF_SCHEME, sid, md=6),
+                    region_col(service, ids.RF_REGION, sid, reg, md=3),
                 ],
                 className="g-2 selectors no-print",
             ),

@@ -20,7 +20,7 @@ from indicators.statuses import SEVERITY
 from .. import ids, urlstate
 from ..components import light, status_counts
 from ..region_rollup import RegionRanking, RegionSummary
-from .common import selector_col, page_title, scheme_options
+from .common import page_title, scheme_col, selector_col
 
 NAV_LABEL = "地区排名"
 PATH = "/regions"
@@ -73,8 +73,7 @@ def layout(service, search, **_):
             page_title(ids.RN_TITLE, "地区排名", service.scheme(scheme_id).name),
             dbc.Row(
                 [
-                    selector_col("方案", dcc.Dropdown(id=ids.RN_SCHEME, options=scheme_options(service),
-                        value=scheme_id, clearable=False, searchable=False), md=4),
+                    scheme_col(service, ids.RN_SCHEME, scheme_id, md=4),
                     selector_col("截至季度", dcc.Dropdown(id=ids.RN_QUARTER, options=options, clearable=False,
                         searchable=False, value=params.get("q") if params.get("q") in allowed else None), md=2),
                     selector_col("查找地区", dbc.Input(id=ids.RN_SEARCH, type="search", placeholder="输入地区名称",

@@ -13,7 +13,7 @@ from indicators.periods import Quarter
 from .. import entry_forms as forms
 from .. import ids, urlstate
 from .entry import alert, labelled, state_badge
-from .common import page_title, region_options, scheme_options, selector_col
+from .common import page_title, region_col, region_options, scheme_col, selector_col
 
 NAV_LABEL = "审核"
 PATH = "/review"
@@ -57,10 +57,8 @@ def layout(service, search, **_):
                        "各填报单位报送后由办公室审核;审核通过即锁定该单位该季度的数据,退回须说明原因。"),
             dbc.Row(
                 [
-                    selector_col("方案", dcc.Dropdown(id=ids.RV_SCHEME, options=scheme_options(service), value=sid,
-                        clearable=False, searchable=False), md=5),
-                    selector_col("地区", dcc.Dropdown(id=ids.RV_REGION, options=region_options(service, sid),
-                        value=reg, clearable=False), md=3),
+                    scheme_col(service, ids.RV_SCHEME, sid, md=5),
+                    region_col(service, ids.RV_REGION, sid, reg, md=3),
                     selector_col("报告期", dcc.Dropdown(id=ids.RV_QUARTER, options=_quarter_options(quarters),
                         value=str(q), clearable=False, searchable=False), md=4),
                 ],
