@@ -22,7 +22,7 @@ from data.store import (ConflictError, EditsRejected, ImportRejected, InvalidVal
                         SubmissionRow, TransitionError, ValueEdit)
 from indicators.model import REPORTING_LABELS, UNIT_DECIMALS, Indicator, Kind, ReferenceSeries, Reporting
 from indicators.periods import Quarter, quarter_range
-from indicators.values import check_value, plausibility
+from indicators.values import NumberError, check_value, parse_number, plausibility, same_value
 
 from . import permissions
 from .components import fmt_value
@@ -217,12 +217,6 @@ def _num(v) -> Optional[float]:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
-def _same(a: Optional[float], b: Optional[float]) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
-
-
 def plain_number(v: Optional[float]) -> str:
     """A stored number as the user would type it (no separators, no trailing zeros)."""
     if v is None:
@@ -311,7 +305,7 @@ def check_row(ind: Indicator, inp: RowInput, meta: RowMeta, prev: Optional[float
         day = parse_day(raw_date) if raw_date else None
         note = compose_milestone_note(done, day.isoformat() if day else raw_date, inp.evidence or "", free)
         chk = RowCheck(value, note, explained=bool(free))
-        chk.changed = not _same(value, meta.value) or note != meta.note
+        chk.changed = not same_value(value, meta.value) or note != meta.note
         if chk.changed and done == "1":
             latest = min(quarter.end, today)
             if not raw_date:
@@ -335,7 +329,7 @@ def check_row(ind: Indicator, inp: RowInput, meta: RowMeta, prev: Optional[float
     if checked.errors:
         chk.changed = True
         return chk
-    chk.changed = not _same(checked.value, meta.value) or free != meta.note
+    chk.changed = not same_value(checked.value, meta.value) or free != meta.note
     if chk.changed and checked.value is None and meta.value is not None and not free:
         chk.errors.append("清空已填数值须在备注中说明原因")
     if chk.changed and checked.value is not None:
@@ -730,12 +724,13 @@ def reference_decimals(series: ReferenceSeries) -> int:
 def check_reference_input(series: ReferenceSeries, raw: Any) -> tuple[Optional[float], list[str]]:
     """Same checks as a reported value, except that a percentage here is a growth rate
     (增速/增长率), which may be negative or above 100%."""
-    text = raw.strip().rstrip("%%") if isinstance(raw, str) else raw
-    if text in (None, ""):
-        return None, []
-    d = _decimal(text)
+    text = raw.strip().removesuffix("%").removesuffix("\uff05") if isinstance(raw, str) else raw
+    try:
+        d = parse_number(text)
+    except NumberError as exc:
+        return None, [str(exc)]
     if d is None:
-        return None, ["不是有效数字"]
+        return None, []
     errors = []
     if d < 0 and series.unit != "%":
         errors.append("数量不能为负数")
@@ -744,18 +739,6 @@ def check_reference_input(series: ReferenceSeries, raw: Any) -> tuple[Optional[f
     if isinstance(exp, int) and -exp > n:
         errors.append("最多保留0位小数(只能填写整数)" if n == 0 else f"最多保留{n}位小数")
     return (None if errors else float(d)), errors
-
-
-def _decimal(raw: Any) -> Optional[Decimal]:
-    from decimal import InvalidOperation
-
-    if isinstance(raw, bool):
-        return None
-    try:
-        d = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(str(raw).strip().replace(",", ""))
-    except InvalidOperation:
-        return None
-    return d if d.is_finite() else None
 
 
 @dataclass

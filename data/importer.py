@@ -17,7 +17,7 @@ from typing import IO, Any, Optional, Union
 from indicators.model import Indicator, Kind, Reporting
 from indicators.periods import Quarter
 from indicators.registry import Registry
-from indicators.values import check_value, plausibility
+from indicators.values import check_value, plausibility, same_value
 
 from .errors import ImportRejected
 from .store import Change, ImportRow, Store
@@ -286,14 +286,18 @@ def check_rows(raw: list[RawRow], registry: Registry, store: Store, region: Opti
             prev = stored[key].get(ind.id, {}).get(q.prev())
         warns = plausibility(ind, value, prev)
         if warns:
-            effective_note = note
-            if not effective_note:
-                existing = store.observation(ind.id, reg_name, q)
-                effective_note = existing.note if existing else ""
-            if not effective_note:
-                errors.append(f"第{r.row}行:{'、'.join(warns)}(上季度{prev:g}),请在备注中说明原因")
+            existing = store.observation(ind.id, reg_name, q)
+            old_note = existing.note if existing else ""
+            if existing is not None and existing.value is not None and same_value(existing.value, value):
+                warns = []  # the stored value again: explained (or not) when it was entered
+            elif not note or note == old_note:
+                # As on the form: a new value needs a reason written now; the template's
+                # prefilled old note explained the old value, not this one.
+                errors.append(f"第{r.row}行:{'、'.join(warns)}(上季度{prev:g}),请在备注中说明原因"
+                              + ("(备注与已存备注相同,请写明本次数值的原因)" if note and note == old_note else ""))
                 continue
-            warnings.append(f"第{r.row}行:{'、'.join(warns)}(已说明:{effective_note})")
+        if warns:
+            warnings.append(f"第{r.row}行:{'、'.join(warns)}(已说明:{note})")
         rows.append(ImportRow(ind, reg_name, q, value, note or None, r.row))
     return rows, errors, warnings, skipped
 

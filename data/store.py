@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from indicators.model import Baseline, Indicator
 from indicators.periods import Quarter
-from indicators.values import check_value
+from indicators.values import check_value, same_value
 
 from .db import make_engine
 from .errors import (ConflictError, DuplicateError, ImportRejected, InvalidValueError, LockedError, NotFoundError,
@@ -214,12 +214,6 @@ def _round(v: Optional[float]) -> Optional[float]:
     return None if v is None else round(float(v), 6)
 
 
-def _same(a: Optional[float], b: Optional[float]) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
-
-
 def _fmt(v: Optional[float]) -> str:
     return "空" if v is None else f"{v:g}"
 
@@ -267,7 +261,9 @@ def _conflict_message(current: ObservationRow) -> str:
             "请核对当前值后重新保存")
 
 
-def _locked_message(unit: str, period: Quarter) -> str:
+def _locked_message(unit: str, period: Quarter, state: str = "approved") -> str:
+    if state == "submitted":
+        return f"{unit}{period.label}的数据已报送、等待审核,如需修改请先由办公室退回"
     return f"{unit}{period.label}的数据已审核锁定,如需修改请先由办公室退回"
 
 
@@ -327,11 +323,16 @@ class Store:
         return rid
 
     @staticmethod
-    def _approved(s: Session, scheme_id: str, region_id: int, unit: str, period: Quarter) -> bool:
-        state = s.scalar(select(Submission.state).where(
-            Submission.scheme_id == scheme_id, Submission.region_id == region_id, Submission.unit == unit,
-            Submission.period == str(period)))
-        return state == "approved"
+    def _frozen(s: Session, region_ids: Iterable[int]) -> dict[tuple[str, int, str, str], str]:
+        """(scheme, region id, unit, period) -> "submitted" | "approved" for every quarter a
+        unit has handed in. Read inside the write transaction, after the data_version lock:
+        a save racing a 报送 sees the submission (store tests race them)."""
+        rids = sorted(set(region_ids))
+        if not rids:
+            return {}
+        return {(sch, rid, unit, per): state for sch, rid, unit, per, state in s.execute(
+            select(Submission.scheme_id, Submission.region_id, Submission.unit, Submission.period, Submission.state)
+            .where(Submission.region_id.in_(rids), Submission.state.in_(("submitted", "approved"))))}
 
     # -- meta
 
@@ -447,60 +448,13 @@ class Store:
                    reason: str = "") -> ObservationRow:
         """Save one value. ``expected_version`` is the version the user edited
         (None: "I believe there is no row yet"). Saving the stored value and note
-        again is a no-op. Raises ConflictError, LockedError, InvalidValueError."""
-        _check_source(source)
-        q = _q(period)
-        note = (note or "").strip()
-        if value is not None:
-            checked = check_value(indicator, value)
-            if checked.errors:
-                raise InvalidValueError(f"{indicator.name}:{';'.join(checked.errors)}", checked.errors)
-            value = _round(checked.value)
-
-        def do(s: Session) -> ObservationRow:
-            rid = self._ensure_region_in(s, indicator.scheme, region)
-            obs = s.scalar(select(Observation).where(Observation.indicator_id == indicator.id,
-                                                     Observation.region_id == rid, Observation.period == str(q)))
-            if obs is not None and _same(obs.value, value) and (obs.note or "") == note:
-                raise _NoChange(_obs_row(obs))
-            if obs is None and value is None and not note:
-                raise InvalidValueError(f"{indicator.name}:未填写数值")
-            unit = indicator.reporting_unit
-            if self._approved(s, indicator.scheme, rid, unit, q):
-                raise LockedError(_locked_message(unit, q))
-            if obs is None and expected_version is not None:
-                raise ConflictError("保存冲突:该数据已不存在,请刷新后重试", None)
-            if obs is not None and expected_version != obs.version:
-                current = _obs_row(obs)
-                raise ConflictError(_conflict_message(current), current)
-            now = _now()
-            if obs is None:
-                old_value, old_note = None, ""
-                obs = Observation(indicator_id=indicator.id, scheme_id=indicator.scheme, region_id=rid,
-                                  period=str(q), value=value, note=note, version=1, entered_by=user,
-                                  updated_at=now)
-                s.add(obs)
-                s.flush()
-            else:
-                old_value, old_note = obs.value, obs.note or ""
-                # Guarded UPDATE: belt and braces on top of the serialising data_version lock.
-                res = s.execute(update(Observation)
-                                .where(Observation.id == obs.id, Observation.version == obs.version)
-                                .values(value=value, note=note, version=obs.version + 1, entered_by=user,
-                                        updated_at=now)
-                                .execution_options(synchronize_session=False))
-                if res.rowcount != 1:
-                    s.expire(obs)
-                    current = _obs_row(obs)
-                    raise ConflictError(_conflict_message(current), current)
-                s.expire(obs)
-            s.add(Revision(observation_id=obs.id, indicator_id=indicator.id, region_id=rid, period=str(q),
-                           old_value=old_value, new_value=value, old_note=old_note, new_note=note, user=user,
-                           at=now, reason=reason or "", source=source))
-            s.flush()
-            return _obs_row(obs)
-
-        return self._run_write(do)
+        again is a no-op. Raises ConflictError, LockedError, InvalidValueError.
+        The same path as :meth:`save_values`."""
+        try:
+            return self.save_values([ValueEdit(indicator, region, period, value, note, expected_version, reason)],
+                                    user, source)[0]
+        except EditsRejected as exc:
+            raise exc.problems[0][1] from None
 
     def import_rows(self, rows: Iterable[ImportRow], user: str, source: str = "import",
                     dry_run: bool = False) -> list[Change]:
@@ -542,13 +496,7 @@ class Store:
             for o in s.scalars(select(Observation).where(Observation.indicator_id.in_(ids),
                                                          Observation.region_id.in_(rids))):
                 existing[(o.indicator_id, o.region_id, o.period)] = o
-        approved: set[tuple[str, int, str, str]] = set()
-        if rids:
-            for sch, rid, unit, per in s.execute(select(Submission.scheme_id, Submission.region_id, Submission.unit,
-                                                        Submission.period)
-                                                 .where(Submission.region_id.in_(rids),
-                                                        Submission.state == "approved")):
-                approved.add((sch, rid, unit, per))
+        frozen = self._frozen(s, rids)
         seen: dict[tuple[str, str, str], Optional[int]] = {}
         changes: list[Change] = []
         targets: list[tuple[ImportRow, Optional[int], Optional[Observation]]] = []
@@ -577,13 +525,13 @@ class Store:
                 continue  # nothing to store
             if obs is None:
                 action = "new"
-            elif _same(old_value, value) and old_note == new_note:
+            elif same_value(old_value, value) and old_note == new_note:
                 action = "unchanged"
             else:
                 action = "update"
-            if action != "unchanged" and rid is not None \
-                    and (ind.scheme, rid, ind.reporting_unit, per) in approved:
-                errors.append(f"{where}{_locked_message(ind.reporting_unit, r.period)}")
+            state = frozen.get((ind.scheme, rid, ind.reporting_unit, per)) if rid is not None else None
+            if action != "unchanged" and state:
+                errors.append(f"{where}{_locked_message(ind.reporting_unit, r.period, state)}")
                 continue
             changes.append(Change(r.row, ind.id, r.region, r.period, old_value, value, old_note, new_note, action))
             targets.append((r, rid, obs))
@@ -591,26 +539,35 @@ class Store:
 
     @staticmethod
     def _apply(s: Session, plan: "_ImportPlan", user: str, source: str) -> None:
+        Store._write_observations(s, [(r.indicator, rid, c.period, obs, c.new_value, c.new_note, r.reason)
+                                      for c, (r, rid, obs) in zip(plan.changes, plan.targets)
+                                      if c.action != "unchanged"], user, source)
+
+    @staticmethod
+    def _write_observations(s: Session, todo: list[tuple], user: str, source: str) -> list[Observation]:
+        """The one place an observation is written: insert or update each
+        (indicator, region id, quarter, stored row or None, value, note, reason) and
+        append its revision. Callers have checked state, versions and values."""
         now = _now()
-        pending: list[tuple[Change, ImportRow, int, Observation]] = []
-        for c, (r, rid, obs) in zip(plan.changes, plan.targets):
-            if c.action == "unchanged":
-                continue
+        pending: list[tuple[Observation, Optional[float], str, tuple]] = []
+        for t in todo:
+            ind, rid, q, obs, value, note, _reason = t
             if obs is None:
-                obs = Observation(indicator_id=c.indicator_id, scheme_id=r.indicator.scheme, region_id=rid,
-                                  period=str(c.period), value=c.new_value, note=c.new_note, version=1,
-                                  entered_by=user, updated_at=now)
+                obs = Observation(indicator_id=ind.id, scheme_id=ind.scheme, region_id=rid, period=str(q),
+                                  value=value, note=note, version=1, entered_by=user, updated_at=now)
                 s.add(obs)
+                pending.append((obs, None, "", t))
             else:
-                obs.value, obs.note, obs.version = c.new_value, c.new_note, obs.version + 1
+                pending.append((obs, obs.value, obs.note or "", t))
+                obs.value, obs.note, obs.version = value, note, obs.version + 1
                 obs.entered_by, obs.updated_at = user, now
-            pending.append((c, r, rid, obs))
         s.flush()  # one batched INSERT: the new observations get their ids
-        s.add_all([Revision(observation_id=obs.id, indicator_id=c.indicator_id, region_id=rid, period=str(c.period),
-                            old_value=c.old_value, new_value=c.new_value, old_note=c.old_note, new_note=c.new_note,
-                            user=user, at=now, reason=r.reason, source=source)
-                   for c, r, rid, obs in pending])
+        s.add_all([Revision(observation_id=obs.id, indicator_id=ind.id, region_id=rid, period=str(q),
+                            old_value=old_value, new_value=value, old_note=old_note, new_note=note, user=user,
+                            at=now, reason=reason or "", source=source)
+                   for obs, old_value, old_note, (ind, rid, q, _, value, note, reason) in pending])
         s.flush()
+        return [obs for obs, *_ in pending]
 
     # -- reference series
 
@@ -643,7 +600,7 @@ class Store:
             ref = s.scalar(select(ReferenceValue).where(
                 ReferenceValue.scheme_id == scheme_id, ReferenceValue.region_id == rid,
                 ReferenceValue.series_id == series_id, ReferenceValue.period == str(q)))
-            if ref is not None and _same(ref.value, value):
+            if ref is not None and same_value(ref.value, value):
                 raise _NoChange(_ref_row(ref, region))
             if ref is None and value is None:
                 raise InvalidValueError("未填写数值")
@@ -699,7 +656,7 @@ class Store:
             rid = self._ensure_region_in(s, indicator.scheme, region)
             b = s.scalar(select(BaselineValue).where(BaselineValue.indicator_id == indicator.id,
                                                      BaselineValue.region_id == rid))
-            if b is not None and _same(b.value, value) and b.as_of == as_of and (b.note or "") == note:
+            if b is not None and same_value(b.value, value) and b.as_of == as_of and (b.note or "") == note:
                 raise _NoChange(_base_row(b, region))
             if b is None and expected_version is not None:
                 raise ConflictError("保存冲突:该基期值已不存在,请刷新后重试", None)
@@ -922,47 +879,35 @@ class Store:
 
         def do(s: Session) -> list[ObservationRow]:
             out: dict[int, ObservationRow] = {}
-            todo = []
+            todo, where = [], []
+            rids = {i: self._ensure_region_in(s, e.indicator.scheme, e.region) for i, e, *_ in prepared}
+            frozen = self._frozen(s, rids.values())
             for i, e, q, value, note in prepared:
-                ind = e.indicator
-                rid = self._ensure_region_in(s, ind.scheme, e.region)
+                ind, rid = e.indicator, rids[i]
                 obs = s.scalar(select(Observation).where(Observation.indicator_id == ind.id,
                                                          Observation.region_id == rid, Observation.period == str(q)))
-                if obs is not None and _same(obs.value, value) and (obs.note or "") == note:
+                if obs is not None and same_value(obs.value, value) and (obs.note or "") == note:
                     out[i] = _obs_row(obs)
                     continue
+                state = frozen.get((ind.scheme, rid, ind.reporting_unit, str(q)))
                 if obs is None and value is None and not note:
                     problems.append((i, InvalidValueError(f"{ind.name}:未填写数值")))
-                elif self._approved(s, ind.scheme, rid, ind.reporting_unit, q):
-                    problems.append((i, LockedError(_locked_message(ind.reporting_unit, q))))
+                elif state:
+                    problems.append((i, LockedError(_locked_message(ind.reporting_unit, q, state))))
                 elif obs is None and e.expected_version is not None:
                     problems.append((i, ConflictError("保存冲突:该数据已不存在,请刷新后重试", None)))
                 elif obs is not None and e.expected_version != obs.version:
                     current = _obs_row(obs)
                     problems.append((i, ConflictError(_conflict_message(current), current)))
                 else:
-                    todo.append((i, e, q, rid, obs, value, note))
+                    todo.append((ind, rid, q, obs, value, note, e.reason))
+                    where.append(i)
             if problems:
                 raise EditsRejected(problems)  # rolls the whole transaction back
             if not todo:
                 raise _NoChange([out[i] for i in sorted(out)])
-            now = _now()
-            for i, e, q, rid, obs, value, note in todo:
-                old_value, old_note = (None, "") if obs is None else (obs.value, obs.note or "")
-                if obs is None:
-                    obs = Observation(indicator_id=e.indicator.id, scheme_id=e.indicator.scheme, region_id=rid,
-                                      period=str(q), value=value, note=note, version=1, entered_by=user,
-                                      updated_at=now)
-                    s.add(obs)
-                else:
-                    obs.value, obs.note, obs.version = value, note, obs.version + 1
-                    obs.entered_by, obs.updated_at = user, now
-                s.flush()
-                s.add(Revision(observation_id=obs.id, indicator_id=e.indicator.id, region_id=rid, period=str(q),
-                               old_value=old_value, new_value=value, old_note=old_note, new_note=note, user=user,
-                               at=now, reason=e.reason or "", source=source))
+            for i, obs in zip(where, self._write_observations(s, todo, user, source)):
                 out[i] = _obs_row(obs)
-            s.flush()
             return [out[i] for i in sorted(out)]
 
         return self._run_write(do)

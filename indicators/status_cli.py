@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
 import sys
 import unicodedata
@@ -23,6 +22,7 @@ from .model import Kind
 from .periods import Quarter, parse_date
 from .registry import SCHEMES_DIR, Registry, RegistryInvalid, load_registry
 from .status import Result, evaluate_many, fmt_number, fmt_percent
+from .values import NumberError, parse_number
 
 REQUIRED_COLUMNS = ("indicator_id", "period", "value")
 MAX_ERRORS = 20
@@ -174,11 +174,9 @@ def read_observations_csv(path: str | Path, registry: Registry, scheme_id: str):
         if value_text == "":
             continue   # an empty value is not reported
         try:
-            value = float(value_text)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
-            errors.append(f"{where}: value {value_text!r} for {iid} {q} is not a number")
+            value = float(parse_number(value_text))  # the product's one number parser
+        except NumberError as exc:
+            errors.append(f"{where}: value {value_text!r} for {iid} {q} is not a number ({exc})")
             continue
         if iid in inds and inds[iid].kind is Kind.milestone and value not in (0.0, 1.0):
             errors.append(f"{where}: milestone {iid} takes 1 (done) or 0 (not done), got {value_text!r}")

@@ -6,6 +6,7 @@ gives warnings that need a note (备注) before the value is saved.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Optional, Union
@@ -14,8 +15,15 @@ from .model import Direction, Indicator, Kind, Reporting
 
 Raw = Union[str, int, float, Decimal, None]
 
-# Reported text may carry thousands separators or full-width digits from office software.
-_FULLWIDTH = str.maketrans("0123456789.-+,", "0123456789.-+,")
+# Reported text may carry full-width digits and punctuation from office software.
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋，", "0123456789.-+,")
+# A number as a person writes it: digits, optionally grouped by commas in thousands
+# positions only (1,234 and 12,345.6), an optional decimal part. Anything else
+# (7,75 / 1,5 / 1.2.3 / "12 142" from a pasted column) is refused rather than guessed.
+_NUMBER_RE = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+")
+# Above this a figure is a typo (or an attack), not a county's statistic; it also keeps
+# every stored value inside NUMERIC(20,6) and inside the exact range of a double.
+MAX_ABS_VALUE = Decimal(10) ** 12
 GROWTH_FACTOR = 3  # a value above 3× last quarter's asks for an explanation
 
 
@@ -33,27 +41,56 @@ class ValueCheck:
         return self.value is None and not self.errors
 
 
-def _parse(raw: Raw) -> tuple[Optional[Decimal], bool]:
-    """(number, is_empty); number None and not empty means not a number."""
+class NumberError(ValueError):
+    """The text is not a number this product accepts; the message is Chinese, for the user."""
+
+
+def parse_number(raw: Raw) -> Optional[Decimal]:
+    """The one number parser (form, Excel/CSV import, commands): None when empty,
+    else a finite Decimal; raises :class:`NumberError` with the reason."""
     if raw is None:
-        return None, True
+        return None
     if isinstance(raw, bool):
-        return None, False
+        raise NumberError("不是有效数字")
     if isinstance(raw, (int, Decimal)):
-        return Decimal(raw), False
-    if isinstance(raw, float):
+        d = Decimal(raw)
+    elif isinstance(raw, float):
         if not math.isfinite(raw):
-            return None, False
+            raise NumberError("不是有效数字")
         # repr gives the shortest text that round-trips: 0.1+0.2 is not "0.30000000000000004" here
-        return Decimal(repr(raw)), False
-    text = str(raw).strip().translate(_FULLWIDTH).replace(",", "").replace(" ", "")
-    if not text:
-        return None, True
-    try:
-        d = Decimal(text)
-    except InvalidOperation:
-        return None, False
-    return (d, False) if d.is_finite() else (None, False)
+        d = Decimal(repr(raw))
+    else:
+        text = str(raw).strip().translate(_FULLWIDTH)
+        if not text:
+            return None
+        if not _NUMBER_RE.fullmatch(text):
+            raise NumberError(_why_not(text))
+        try:
+            d = Decimal(text.replace(",", ""))
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+            raise NumberError("不是有效数字")
+    if not d.is_finite():
+        raise NumberError("不是有效数字")
+    if abs(d) >= MAX_ABS_VALUE:
+        raise NumberError("数值过大(不能超过1万亿),请核对")
+    return d
+
+
+def _why_not(text: str) -> str:
+    if re.search(r"\d\s+\d", text):
+        return "不是有效数字:数字中间有空格(一格只填一个数;粘贴一列数请逐行粘贴)"
+    if "," in text and re.fullmatch(r"[+-]?[\d,]+(?:\.\d+)?", text):
+        return "不是有效数字:千位分隔符位置不对(应如1,234或12,345.6)"
+    if text.count(".") > 1:
+        return "不是有效数字:有多个小数点"
+    return "不是有效数字"
+
+
+def same_value(a: Optional[float], b: Optional[float]) -> bool:
+    """Equal as stored (6 decimals). Absolute, not relative: at 10^11 a change of 1 is a change."""
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) < 5e-7
 
 
 def _decimals(d: Decimal) -> int:
@@ -63,12 +100,13 @@ def _decimals(d: Decimal) -> int:
 
 def check_value(indicator: Indicator, raw: Raw) -> ValueCheck:
     if indicator.unit == "%" and isinstance(raw, str):
-        raw = raw.strip().rstrip("%%")  # "95%" in a percentage cell
-    d, empty = _parse(raw)
-    if empty:
-        return ValueCheck(None, [])
+        raw = raw.strip().removesuffix("%").removesuffix("\uff05").rstrip()  # "95%" in a percentage cell
+    try:
+        d = parse_number(raw)
+    except NumberError as exc:
+        return ValueCheck(None, [str(exc)])
     if d is None:
-        return ValueCheck(None, ["不是有效数字"])
+        return ValueCheck(None, [])
     errors: list[str] = []
     if indicator.kind is Kind.milestone:
         if d not in (0, 1):

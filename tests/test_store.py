@@ -211,7 +211,12 @@ def test_submit_approve_locks_only_that_unit_and_quarter(store):
     store.save_value(FLOW, REGION, Q1, 5, "", "alice", None)
     sub = store.submit("anning", REGION, UNIT_A, Q1, "alice")
     assert sub.state == "submitted" and sub.submitted_by == "alice" and not sub.locked
-    store.save_value(FLOW, REGION, Q1, 6, "", "alice", 1)  # submitted is not yet locked
+    with pytest.raises(LockedError) as exc:  # submitted: what the office reviews cannot change under it
+        store.save_value(FLOW, REGION, Q1, 6, "", "alice", 1)
+    assert "已报送" in str(exc.value)
+    sub = store.reopen("anning", REGION, UNIT_A, Q1, "office", "请补充")
+    store.save_value(FLOW, REGION, Q1, 6, "", "alice", 1)
+    store.submit("anning", REGION, UNIT_A, Q1, "alice")
     sub = store.approve("anning", REGION, UNIT_A, Q1, "office")
     assert sub.state == "approved" and sub.locked and sub.approved_by == "office"
     version = store.data_version()
