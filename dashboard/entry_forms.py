@@ -24,13 +24,16 @@ from indicators.model import REPORTING_LABELS, UNIT_DECIMALS, Indicator, Kind, R
 from indicators.periods import Quarter, quarter_range
 from indicators.values import NumberError, check_value, parse_number, plausibility, same_value
 
-from . import permissions
+from . import permissions, reporting
 from .components import fmt_value
 from .permissions import Forbidden, Identity, require_admin, require_reporter
+from .reporting import UnitStatus
 
 # Times are shown in Beijing time, whatever the server's zone.
 BEIJING = timezone(timedelta(hours=8))
 STATE_TEXT = {"draft": "草稿", "submitted": "已报送", "approved": "已审核锁定"}
+MAX_NOTE = 500    # characters of a note (the input's maxlength, checked again on the server)
+MAX_REASON = 200  # characters of a 退回 reason (the input's maxlength, checked again here)
 DONE_LABELS = {"1": "已完成", "0": "未完成"}
 DATE_PREFIX = "完成日期:"
 EVIDENCE_PREFIX = "佐证材料:"
@@ -91,10 +94,7 @@ def quarter_label(q: Quarter, today: Optional[date] = None) -> str:
 
 def scheme_units(service, scheme_id: str) -> list[str]:
     """Reporting units of a scheme, in registry order (the main unit first)."""
-    seen: dict[str, None] = {}
-    for ind in service.indicators(scheme_id):
-        seen.setdefault(ind.reporting_unit, None)
-    return list(seen)
+    return service.reporting_units(scheme_id)
 
 
 def visible_units(ident: Optional[Identity], service, scheme_id: str) -> list[str]:
@@ -109,9 +109,8 @@ def visible_units(ident: Optional[Identity], service, scheme_id: str) -> list[st
 
 
 def unit_indicators(service, scheme_id: str, unit: str, quarter: Quarter) -> list[Indicator]:
-    """The indicators a unit enters for a quarter (those started by then): the form's rows
-    and the Excel template's, the same list."""
-    return importer.template_indicators(service.registry, scheme_id, unit, quarter)
+    """The indicators a unit enters for a quarter: the form's rows and the Excel template's."""
+    return service.unit_indicators(scheme_id, unit, quarter)
 
 
 @dataclass(frozen=True)
@@ -164,12 +163,37 @@ def state_refusal(ctx: FormContext, state: str) -> Optional[str]:
     return None
 
 
-def status_text(ctx: FormContext, state: str, sub: Optional[SubmissionRow]) -> str:
-    if state == "approved" and sub:
-        return f"已审核锁定({sub.approved_by or ''} {local_time(sub.approved_at)}),数据不能再修改。"
-    if state == "submitted" and sub:
-        return f"已报送({sub.submitted_by or ''} {local_time(sub.submitted_at)}),等待办公室审核。"
+def unit_status(service, ctx: FormContext, today: Optional[date] = None) -> UnitStatus:
+    """The form's unit and quarter by the one rule (dashboard.reporting)."""
+    return service.unit_statuses(ctx.scheme_id, ctx.region, ctx.quarter, today or today_date(), [ctx.unit])[0]
+
+
+def status_text(st: UnitStatus, names: Optional[dict] = None) -> str:
+    """The sentence at the top of the form (who and when by display name)."""
+    names = names or {}
+    h = st.handover
+
+    def who(user: str) -> str:
+        return names.get(user, user)
+
+    if st.state == reporting.APPROVED and h:
+        return f"已审核锁定({who(h.approved_by)} {local_time(h.approved_at)}),数据不能再修改。"
+    if st.state == reporting.SUBMITTED and h:
+        return f"已报送({who(h.submitted_by)} {local_time(h.submitted_at)}),等待办公室审核。"
+    if st.state == reporting.RETURNED and h:
+        return (f"已退回:{who(h.last_user)}于{local_time(h.last_at)}退回,原因:{h.last_reason}。"
+                "请按原因修改后保存并重新报送。")
     return "草稿:尚未报送。保存草稿后,全部指标填写完毕再点“报送”。"
+
+
+def deadline_text(st: UnitStatus, today: Optional[date] = None) -> str:
+    today = today or today_date()
+    head = f"报送期限:{day_label(st.deadline)}"
+    if st.late:
+        return head + f"(已逾期{(today - st.deadline).days}天)"
+    if st.state in reporting.OPEN_STATES and today <= st.deadline:
+        return head + f"(还剩{(st.deadline - today).days}天)"
+    return head
 
 
 # ---------------------------------------------------------------- one row
@@ -183,6 +207,7 @@ class RowInput:
     done_date: str = ""
     evidence: str = ""
     note: str = ""
+    confirm: bool = False    # "备注仍适用": the stored note still explains this value
 
     def fingerprint(self) -> list:
         return [self.raw, self.done, self.done_date or "", self.evidence or "", self.note or ""]
@@ -277,7 +302,8 @@ class RowCheck:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     changed: bool = False
-    explained: bool = False   # the free note is not empty
+    explained: bool = False   # the free note was written in this edit (or confirmed still to apply)
+    stale_note: bool = False  # the note is the stored one, not (yet) confirmed for this value
 
     @property
     def blocking(self) -> bool:
@@ -288,6 +314,7 @@ class RowCheck:
         if self.warnings:
             text = "、".join(self.warnings)
             out.append(("note", f"{text}(已在备注中说明)") if self.explained
+                       else ("warning", f"{text},请在备注中说明本次数值的原因(或勾选“备注仍适用”)") if self.stale_note
                        else ("warning", f"{text},请在备注中说明"))
         return out
 
@@ -304,7 +331,9 @@ def check_row(ind: Indicator, inp: RowInput, meta: RowMeta, prev: Optional[float
         raw_date = (inp.done_date or "").strip()
         day = parse_day(raw_date) if raw_date else None
         note = compose_milestone_note(done, day.isoformat() if day else raw_date, inp.evidence or "", free)
-        chk = RowCheck(value, note, explained=bool(free))
+        old_free = parse_milestone_note(meta.note)[2]
+        chk = RowCheck(value, note, explained=bool(free) and (free != old_free or bool(inp.confirm)))
+        chk.stale_note = bool(free) and not chk.explained
         chk.changed = not same_value(value, meta.value) or note != meta.note
         if chk.changed and done == "1":
             latest = min(quarter.end, today)
@@ -325,7 +354,11 @@ def check_row(ind: Indicator, inp: RowInput, meta: RowMeta, prev: Optional[float
         return chk
 
     checked = check_value(ind, inp.raw if not isinstance(inp.raw, str) else inp.raw.strip())
-    chk = RowCheck(checked.value, free, list(checked.errors), explained=bool(free))
+    # An old note explained the old value: a warning needs a note written now, or the
+    # reporter's word that the stored one still applies.
+    chk = RowCheck(checked.value, free, list(checked.errors),
+                   explained=bool(free) and (free != meta.note or bool(inp.confirm)))
+    chk.stale_note = bool(free) and not chk.explained
     if checked.errors:
         chk.changed = True
         return chk
@@ -345,6 +378,83 @@ def kind_hint(ind: Indicator) -> str:
         return f"填报当季比率,单位:{ind.unit}"
     decimals = "只能填整数" if ind.decimals == 0 else f"最多{ind.decimals}位小数"
     return f"{REPORTING_LABELS[ind.reporting.value]},单位:{ind.unit}({decimals})"
+
+
+def stored_messages(ind: Indicator, row, prev: Optional[float]) -> list[tuple[str, str]]:
+    """A stored value's plausibility warnings, for the form as first shown and for the
+    reviewer: marked explained when the stored note says why."""
+    if row is None or row.value is None or ind.kind is Kind.milestone:
+        return []
+    warns = plausibility(ind, row.value, prev)
+    if not warns:
+        return []
+    text = "、".join(warns)
+    return [("note", f"{text}(备注:{row.note})")] if (row.note or "").strip() else [("warning", f"{text},未说明原因")]
+
+
+@dataclass(frozen=True)
+class CarriedMilestone:
+    """A milestone recorded done in an earlier quarter (later forms ask nothing of it)."""
+
+    quarter: Quarter
+    done_date: str
+    evidence: str
+
+    def text(self) -> str:
+        parts = [f"{self.quarter.label}填报完成"]
+        if self.done_date:
+            parts.append(f"完成日期{self.done_date}")
+        if self.evidence:
+            parts.append(f"佐证:{self.evidence}")
+        return ",".join(parts)
+
+
+def carried_milestones(service, ctx: "FormContext", inds: list[Indicator]) -> dict[str, CarriedMilestone]:
+    """The form's milestones done before its quarter, with when and the evidence given then."""
+    done = service.milestones_done_before(ctx.scheme_id, ctx.region, ctx.quarter)
+    out = {}
+    for ind in inds:
+        if ind.id not in done:
+            continue
+        rows = [r for r in service.store.observation_rows(ind.id, ctx.region)
+                if r.period < ctx.quarter and r.value is not None and r.value >= 1]
+        if rows:
+            first = rows[0]
+            done_date, evidence, _ = parse_milestone_note(first.note)
+            out[ind.id] = CarriedMilestone(first.period, done_date, evidence)
+    return out
+
+
+@dataclass(frozen=True)
+class Pasted:
+    values: dict[str, str]   # indicator id -> text, for the rows filled
+    dropped: int             # lines beyond the last row
+    message: str
+
+
+def distribute_paste(row_ids: list[str], start: Optional[str], text: Optional[str],
+                     max_lines: int = 1000) -> Optional[Pasted]:
+    """A column pasted from Excel into the value input of row ``start``: line k goes to the
+    k-th value row from there (rows without a number input, such as milestones, are not
+    in ``row_ids``). Each value is checked on its own afterwards, as if typed. None when
+    there is nothing to distribute."""
+    if not isinstance(text, str) or not isinstance(start, str) or start not in row_ids:
+        return None
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:max_lines + 1]
+    while lines and not lines[-1].strip():
+        lines.pop()  # Excel ends a copied column with a line break
+    if not lines:
+        return None
+    # A copied row of cells arrives tab-separated: take its first cell (the value column).
+    lines = [line.split("\t")[0].strip() for line in lines]
+    targets = row_ids[row_ids.index(start):]
+    values = dict(zip(targets, lines))
+    dropped = max(0, len(lines) - len(targets))
+    message = f"已粘贴{len(values)}行,请核对各行提示后保存草稿。"
+    if dropped:
+        message = (f"粘贴了{len(lines)}行,从该行起只有{len(targets)}个数值输入框:已填入{len(values)}行,"
+                   f"多出的{dropped}行未填入,请核对。")
+    return Pasted(values, dropped, message)
 
 
 # ---------------------------------------------------------------- save and submit
@@ -390,12 +500,19 @@ def save_form(service, ident: Optional[Identity], ctx: FormContext, inputs: dict
         return _refused(f"无权填报:指标{'、'.join(foreign)}不属于{ctx.unit}{ctx.quarter.label}的填报范围。")
 
     prev_rows = service.store.observations_at(ctx.scheme_id, ctx.region, ctx.quarter.prev())
+    earlier = service.milestones_done_before(ctx.scheme_id, ctx.region, ctx.quarter)
     out = FormOutcome(True, ("success", ""))
     checks: dict[str, RowCheck] = {}
+    reason = (reason or "").strip()
     for ind_id, inp in inputs.items():
         prev = prev_rows.get(ind_id)
-        chk = check_row(by_id[ind_id], inp, metas.get(ind_id, RowMeta()), prev.value if prev else None,
-                        ctx.quarter, today)
+        meta = metas.get(ind_id, RowMeta())
+        chk = check_row(by_id[ind_id], inp, meta, prev.value if prev else None, ctx.quarter, today)
+        if len(inp.note or "") > MAX_NOTE:
+            chk.errors.append(f"备注不能超过{MAX_NOTE}字")
+        if chk.changed and ind_id in earlier and meta.version is None and not reason:
+            # Done in an earlier quarter: a change now corrects that record.
+            chk.errors.append("该里程碑已于之前季度填报完成;如需更正,请在“修改原因”中写明原因")
         checks[ind_id] = chk
         msgs = chk.messages()
         if msgs:
@@ -409,6 +526,8 @@ def save_form(service, ident: Optional[Identity], ctx: FormContext, inputs: dict
         out.alert = ("danger", f"未保存:{','.join(parts)}。请按各行提示修改后再保存。")
         return out
 
+    if len(reason) > MAX_REASON:
+        return _refused(f"未保存:修改原因不能超过{MAX_REASON}字。")
     changed = [i for i, c in checks.items() if c.changed]
     if not changed:
         out.alert = ("info", "没有需要保存的修改。")
@@ -450,12 +569,6 @@ def save_form(service, ident: Optional[Identity], ctx: FormContext, inputs: dict
     return out
 
 
-def missing_rows(service, ctx: FormContext, inds: list[Indicator]) -> list[Indicator]:
-    """Indicators with neither a stored value nor a note explaining the gap."""
-    stored = service.store.observations_at(ctx.scheme_id, ctx.region, ctx.quarter)
-    return [i for i in inds if (r := stored.get(i.id)) is None or (r.value is None and not r.note.strip())]
-
-
 def submit_form(service, ident: Optional[Identity], ctx: FormContext, inputs: dict[str, RowInput],
                 metas: dict[str, RowMeta], reason: str = "", today: Optional[date] = None) -> FormOutcome:
     """报送: save what changed (as 保存草稿), then require every indicator to have a value
@@ -465,11 +578,10 @@ def submit_form(service, ident: Optional[Identity], ctx: FormContext, inputs: di
         if out.alert[1].startswith("未保存"):
             out.alert = ("danger", "未报送。" + out.alert[1])
         return out
-    inds = check_context(service, ctx, today)
-    missing = missing_rows(service, ctx, inds)
+    missing = unit_status(service, ctx, today).missing
     if missing:
-        for ind in missing:
-            out.rows[ind.id] = [("error", "尚未填写:请填写数值,或在备注中说明未填原因")]
+        for ind_id in missing:
+            out.rows[ind_id] = [("error", "尚未填写:请填写数值,或在备注中说明未填原因")]
         out.ok = False
         saved = f"已保存{out.saved}项;" if out.saved else ""
         out.alert = ("danger", f"{saved}未报送:还有{len(missing)}项未填写(见标红的行)。")
@@ -642,55 +754,136 @@ def commit_upload(service, ident: Optional[Identity], scheme_id: str, region: st
 
 # ---------------------------------------------------------------- review (审核)
 
-@dataclass(frozen=True)
-class UnitProgress:
-    unit: str
-    total: int
-    entered: int        # a value
-    explained: int      # no value, a note explaining the gap
-    missing: int
-    state: str
-    submission: Optional[SubmissionRow]
-
-    @property
-    def state_text(self) -> str:
-        return STATE_TEXT[self.state]
-
-
-def unit_progress(service, scheme_id: str, region: str, quarter: Quarter) -> list[UnitProgress]:
-    stored = service.store.observations_at(scheme_id, region, quarter)
-    subs = {s.unit: s for s in service.store.submissions(scheme_id, region, quarter)}
-    out = []
-    for unit in scheme_units(service, scheme_id):
-        inds = unit_indicators(service, scheme_id, unit, quarter)
-        entered = sum(1 for i in inds if (r := stored.get(i.id)) is not None and r.value is not None)
-        explained = sum(1 for i in inds if (r := stored.get(i.id)) is not None and r.value is None and r.note.strip())
-        sub = subs.get(unit)
-        out.append(UnitProgress(unit, len(inds), entered, explained, len(inds) - entered - explained,
-                                sub.state if sub else "draft", sub))
-    return out
-
-
 def approve_unit(service, ident: Optional[Identity], scheme_id: str, region: str, quarter: Quarter,
-                 unit: str) -> str:
-    """审核通过 (locks the unit's quarter). Returns the message; raises Forbidden or StoreError."""
+                 unit: str, expected_version: Optional[int] = None) -> str:
+    """审核通过 (locks the unit's quarter). ``expected_version``: the submission the reviewer
+    saw; if it changed since, the store refuses. Returns the message; raises Forbidden or StoreError."""
     require_admin(ident)
     if unit not in scheme_units(service, scheme_id):
         raise Refused(f"“{unit}”不是本方案的填报单位。")
-    service.store.approve(scheme_id, region, unit, quarter, ident.username)
+    service.store.approve(scheme_id, region, unit, quarter, ident.username, expected_version)
     return f"已审核通过{unit}{quarter.label}的数据,该季度已锁定。"
 
 
 def reopen_unit(service, ident: Optional[Identity], scheme_id: str, region: str, quarter: Quarter, unit: str,
-                reason: str) -> str:
+                reason: str, expected_version: Optional[int] = None) -> str:
     """退回 (approved or submitted → draft); a reason is required."""
     require_admin(ident)
     if not (reason or "").strip():
         raise TransitionError("退回须填写原因。")
+    if len(reason.strip()) > MAX_REASON:
+        raise Refused(f"退回原因不能超过{MAX_REASON}字。")
     if unit not in scheme_units(service, scheme_id):
         raise Refused(f"“{unit}”不是本方案的填报单位。")
-    service.store.reopen(scheme_id, region, unit, quarter, ident.username, reason)
+    service.store.reopen(scheme_id, region, unit, quarter, ident.username, reason, expected_version)
     return f"已退回{unit}{quarter.label}的数据(原因:{reason.strip()}),该单位可以重新修改后报送。"
+
+
+def set_deadline(service, ident: Optional[Identity], scheme_id: Optional[str], days: Any) -> str:
+    """The office sets a scheme's 报送期限 (days after each quarter ends)."""
+    require_admin(ident)
+    if scheme_id not in service.registry.schemes:
+        raise Refused("未知方案。")
+    if isinstance(days, bool):
+        days = None
+    try:
+        checked = reporting.check_deadline_days(days)
+    except ValueError as exc:
+        raise Refused(str(exc) + "。") from None
+    service.set_deadline_days(scheme_id, checked)
+    return f"已将{service.scheme(scheme_id).short_name}方案的报送期限设为每季度结束后第{checked}天。"
+
+
+# ---------------------------------------------------------------- to-do lists (待办)
+
+MAX_TODO_REGIONS = 50   # a reporter bound to no region in a province: the first 50 (the page says so)
+MAX_TODO_ROWS = 200
+
+
+@dataclass(frozen=True)
+class TodoItem:
+    scheme_id: str
+    region: str
+    status: UnitStatus
+
+    @property
+    def href(self) -> str:
+        from . import urlstate
+
+        return "/entry" + urlstate.build(scheme=self.scheme_id, region=self.region, q=str(self.status.quarter),
+                                         unit=self.status.unit)
+
+
+def reporter_todo(service, ident: Optional[Identity], today: Optional[date] = None) -> tuple[list[TodoItem], bool]:
+    """A reporter's forms: every unit's form of the quarter being reported, and every
+    earlier quarter the office returned (a draft submission exists only after a 退回).
+    Returns (items, truncated). The states come from the one rule (unit_statuses)."""
+    today = today or today_date()
+    if ident is None or ident.role not in ("admin", "reporter"):
+        return [], False
+    items: list[TodoItem] = []
+    truncated = False
+    for sid in service.registry.schemes:
+        units = visible_units(ident, service, sid) if ident.role == "reporter" else []
+        if not units:
+            continue
+        quarters = entry_quarters(service, sid, today)
+        current = default_entry_quarter(quarters, today)
+        regions = [r for r in service.regions(sid) if _may_region(ident, sid, r)]
+        if len(regions) > MAX_TODO_REGIONS:
+            regions, truncated = regions[:MAX_TODO_REGIONS], True
+        returned = {(x.region, x.period) for x in service.store.submissions_in_state(sid, "draft")
+                    if x.unit in units and x.period != current}
+        for region in regions:
+            wanted = [current] + sorted(q for r, q in returned if r == region)
+            for q in wanted:
+                for st in service.unit_statuses(sid, region, q, today, units):
+                    if q == current or st.state == reporting.RETURNED:
+                        items.append(TodoItem(sid, region, st))
+    order = {reporting.RETURNED: 0, reporting.NOT_STARTED: 1, reporting.DRAFT: 1, reporting.SUBMITTED: 2,
+             reporting.APPROVED: 3}
+    items.sort(key=lambda it: (order[it.status.state], not it.status.late, it.status.quarter, it.scheme_id,
+                               it.region, it.status.unit))
+    return items, truncated
+
+
+def _may_region(ident: Identity, scheme_id: str, region: str) -> bool:
+    check = getattr(ident, "can_report_region", None)  # reporters bound to regions (dashboard.permissions)
+    return True if check is None else any(check(scheme_id, u, region) for u in (ident.units or ("",)))
+
+
+@dataclass(frozen=True)
+class OfficeTodo:
+    waiting: list        # (scheme id, SubmissionRow): handed in, waiting for review (every quarter), oldest first
+    late: list           # (scheme id, region, UnitStatus) of the quarter being reported, past its deadline
+    quarter_of: dict     # scheme id -> the quarter being reported
+    late_total: int
+
+
+def office_todo(service, ident: Optional[Identity], today: Optional[date] = None) -> OfficeTodo:
+    """The office's to-do: submissions to review, and units late with the quarter being reported."""
+    today = today or today_date()
+    if ident is None or not ident.is_admin:
+        return OfficeTodo([], [], {}, 0)
+    waiting, late, quarter_of, late_total = [], [], {}, 0
+    for sid in service.registry.schemes:
+        waiting.extend((sid, x) for x in service.store.submissions_in_state(sid, "submitted"))
+        current = quarter_of[sid] = default_entry_quarter(entry_quarters(service, sid, today), today)
+        if today <= reporting.report_deadline(current, service.deadline_days(sid)):
+            continue
+        handed = {(x.region, x.unit) for st in ("submitted", "approved")
+                  for x in service.store.submissions_in_state(sid, st, current)}
+        units = [u for u in service.reporting_units(sid) if service.unit_indicators(sid, u, current)]
+        # Late units of every region from the submissions alone (cheap at province scale);
+        # the full state (returned, draft, not started) only for the rows shown.
+        owing = [(r, u) for r in service.regions(sid) for u in units if (r, u) not in handed]
+        late_total += len(owing)
+        shown = owing[:MAX_TODO_ROWS]
+        for region in dict.fromkeys(r for r, _ in shown):
+            mine = [u for r, u in shown if r == region]
+            late.extend((sid, region, st) for st in service.unit_statuses(sid, region, current, today, mine)
+                        if st.late)
+    return OfficeTodo(waiting, late, quarter_of, late_total)
 
 
 # ---------------------------------------------------------------- baselines and reference series

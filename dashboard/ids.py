@@ -85,6 +85,14 @@ EN_MSG = "entry-msg"
 EN_ROW = "entry-row"
 EN_META = "entry-meta"
 EN_CURRENT = "entry-current"
+EN_CONFIRM = "entry-confirm"        # per row: the stored note still explains the value (备注仍适用)
+EN_CORRECT = "entry-correct"        # per carried milestone: open it for a correction (更正)
+EN_PASTE = "en-paste"               # dcc.Store: a block pasted into a value input (assets/entry_paste.js)
+EN_SUBMIT_MODAL = "en-submit-modal"
+EN_SUBMIT_CONFIRM = "en-submit-confirm"
+EN_SUBMIT_CANCEL = "en-submit-cancel"
+EN_SUBMIT_GO = "en-submit-go"       # dcc.Store: bumped when 报送 is confirmed
+EN_FOCUS = "en-focus"               # dcc.Store: dummy output of the scroll-to-first-problem script
 
 # Review (审核)
 RV_SCHEME = "rv-scheme"
@@ -93,10 +101,21 @@ RV_QUARTER = "rv-quarter"
 RV_TITLE = "rv-title"
 RV_BODY = "rv-body"
 RV_MSG = "rv-msg"
-# pattern-matching types, keyed by {"unit": name}
+RV_UNIT = "rv-unit"                  # the unit whose submission is open for review
+RV_VIEW = "rv-view"                  # its rows, warnings and the approve / return bar
+RV_VERSION = "rv-version"            # dcc.Store: the submission version the reviewer is looking at
 RV_APPROVE = "review-approve"
 RV_REOPEN = "review-reopen"
 RV_REASON = "review-reason"
+RV_MODAL = "rv-modal"
+RV_CONFIRM = "rv-confirm"
+RV_CANCEL = "rv-cancel"
+RV_PENDING = "rv-pending"            # dcc.Store: the action waiting for confirmation
+RV_REFRESH = "rv-refresh"            # dcc.Store: bumped after an action to redraw the page
+RV_DEADLINE = "rv-deadline"          # admins: 报送期限 (days after the quarter ends)
+RV_DEADLINE_SAVE = "rv-deadline-save"
+# pattern-matching type, keyed by {"unit": name}: 审阅 in the units table
+RV_OPEN = "review-open"
 
 # Baselines and reference series (基线与参照值)
 RF_SCHEME = "rf-scheme"

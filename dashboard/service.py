@@ -20,7 +20,10 @@ from indicators.periods import Quarter, quarter_range
 from indicators.registry import Registry
 from indicators.status import Result, evaluate
 
+from . import reporting
+
 _MAX_CACHE = 50_000
+DEADLINE_KEY = "report_deadline_days:"  # meta key per scheme
 
 
 def _series_key(series: dict) -> tuple:
@@ -99,6 +102,11 @@ class MonitorService:
             self._regions.put(key, found)
         return list(found) if found else [self.default_region(scheme_id)]
 
+    def display_names(self) -> dict[str, str]:
+        """username -> display name, for every page and export (never an account id on screen)."""
+        users = self.store.list_users()
+        return {u.username: (u.display_name or u.username) for u in users}
+
     # --- stored data ------------------------------------------------------
     def data(self, scheme_id: str, region: str) -> SchemeData:
         version = self.data_version()
@@ -156,27 +164,59 @@ class MonitorService:
         d = self.data(scheme_id, region)
         return {ind.id: {q: self.result(ind, region, q, d) for q in quarters} for ind in self.indicators(scheme_id)}
 
-    # --- chase list (催报) ---------------------------------------------------
-    def lacking(self, scheme_id: str, region: str, quarter: Quarter) -> list[Indicator]:
-        """Indicators still owing a value for ``quarter``: started, not reported,
-        and not a milestone already reported done."""
+    # --- who still owes what (form counts, 审核, 催报, 待办: one rule) -----------
+    def reporting_units(self, scheme_id: str) -> list[str]:
+        """Reporting units of a scheme, in registry order (the main unit first)."""
+        return list(dict.fromkeys(ind.reporting_unit for ind in self.indicators(scheme_id)))
+
+    def unit_indicators(self, scheme_id: str, unit: str, quarter: Quarter) -> list[Indicator]:
+        """The indicators a unit enters for a quarter (those started by then): the form's rows
+        and the Excel template's, the same list."""
+        from data.importer import template_indicators
+
+        return template_indicators(self.registry, scheme_id, unit, quarter)
+
+    def deadline_days(self, scheme_id: str) -> int:
+        """报送期限 of a scheme: days after a quarter's end (the office may change it)."""
+        raw = self.store.meta(DEADLINE_KEY + scheme_id)
+        try:
+            return reporting.check_deadline_days(raw) if raw else reporting.DEFAULT_DEADLINE_DAYS
+        except ValueError:
+            return reporting.DEFAULT_DEADLINE_DAYS
+
+    def set_deadline_days(self, scheme_id: str, days: int) -> None:
+        self.store.set_meta(DEADLINE_KEY + scheme_id, str(reporting.check_deadline_days(days)))
+
+    def milestones_done_before(self, scheme_id: str, region: str, quarter: Quarter) -> set[str]:
+        """Milestones recorded done in a quarter before ``quarter``: later forms ask nothing of them."""
         d = self.data(scheme_id, region)
-        scheme = self.scheme(scheme_id)
+        return {ind.id for ind in self.indicators(scheme_id) if ind.kind.value == "milestone"
+                and any(v is not None and v >= 1 for q, v in d.observations.get(ind.id, {}).items() if q < quarter)}
+
+    def unit_statuses(self, scheme_id: str, region: str, quarter: Quarter, today: Optional[date] = None,
+                      units: Optional[list[str]] = None) -> list[reporting.UnitStatus]:
+        """Every reporting unit's (or ``units``') state for the quarter, by :func:`reporting.unit_status`."""
+        today = today or date.today()
+        stored = {i: reporting.Stored(r.value, r.note)
+                  for i, r in self.store.observations_at(scheme_id, region, quarter).items()}
+        subs = {x.unit: x for x in self.store.submissions(scheme_id, region, quarter)}
+        events = self.store.last_events(scheme_id, region, quarter)
+        earlier = self.milestones_done_before(scheme_id, region, quarter)
+        days = self.deadline_days(scheme_id)
         out = []
-        for ind in self.indicators(scheme_id):
-            if (ind.start or scheme.period.start).first_day > quarter.end:
-                continue
-            series = d.observations.get(ind.id, {})
-            if series.get(quarter) is not None:
-                continue
-            if ind.kind.value == "milestone" and any(v is not None and v >= 1 for q, v in series.items() if q < quarter):
-                continue
-            out.append(ind)
+        for unit in (units if units is not None else self.reporting_units(scheme_id)):
+            sub, ev = subs.get(unit), events.get(unit)
+            handover = None if sub is None else reporting.Handover(
+                sub.state, sub.version, ev.action if ev else "", ev.user if ev else "", ev.at if ev else None,
+                ev.reason if ev else "", sub.submitted_by or "", sub.submitted_at, sub.approved_by or "",
+                sub.approved_at)
+            ids = [i.id for i in self.unit_indicators(scheme_id, unit, quarter)]
+            out.append(reporting.unit_status(unit, quarter, ids, stored, earlier, handover, today, days))
         return out
 
-    def chase_list(self, scheme_id: str, region: str, quarter: Quarter) -> dict[str, list[Indicator]]:
-        """By reporting unit: the departments to chase and for what."""
-        out: dict[str, list[Indicator]] = {}
-        for ind in self.lacking(scheme_id, region, quarter):
-            out.setdefault(ind.reporting_unit, []).append(ind)
-        return out
+    def chase_list(self, scheme_id: str, region: str, quarter: Quarter,
+                   today: Optional[date] = None) -> dict[str, list[Indicator]]:
+        """By reporting unit: the departments to chase and for which rows (催报)."""
+        inds = self.registry.indicators
+        return {st.unit: [inds[i] for i in st.missing]
+                for st in self.unit_statuses(scheme_id, region, quarter, today) if st.missing and st.owes}

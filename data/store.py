@@ -37,7 +37,7 @@ PeriodLike = Union[Quarter, str]
 SOURCES = ("form", "import", "correction", "demo")
 ROLES = ("admin", "reporter", "viewer")
 STATES = ("draft", "submitted", "approved")
-STATE_LABELS = {"draft": "草稿", "submitted": "已提交", "approved": "已审核"}
+STATE_LABELS = {"draft": "草稿", "submitted": "已报送", "approved": "已审核"}
 REF_PREFIX = "ref:"
 BASELINE_PREFIX = "baseline:"
 
@@ -707,21 +707,46 @@ class Store:
                              .order_by(SubmissionEvent.at, SubmissionEvent.id))
             return [SubmissionEventRow(e.action, e.user, _utc(e.at), e.reason or "") for e in rows]
 
+    def last_events(self, scheme_id: str, region: str, period: PeriodLike) -> dict[str, SubmissionEventRow]:
+        """The latest submission event of each unit in the quarter (one query): is a draft a returned one?"""
+        out: dict[str, SubmissionEventRow] = {}
+        with self._read() as s:
+            rows = s.execute(select(Submission.unit, SubmissionEvent)
+                             .join(SubmissionEvent, SubmissionEvent.submission_id == Submission.id)
+                             .join(Region, Submission.region_id == Region.id)
+                             .where(Submission.scheme_id == scheme_id, Region.name == region,
+                                    Submission.period == str(_q(period)))
+                             .order_by(SubmissionEvent.at, SubmissionEvent.id))
+            for unit, e in rows:
+                out[unit] = SubmissionEventRow(e.action, e.user, _utc(e.at), e.reason or "")
+        return out
+
+    def submissions_in_state(self, scheme_id: str, state: str,
+                             period: Optional[PeriodLike] = None) -> list[SubmissionRow]:
+        """Every region's submissions of a scheme in ``state`` (optionally of one quarter), oldest quarter first."""
+        q = select(Submission).where(Submission.scheme_id == scheme_id, Submission.state == state)
+        if period is not None:
+            q = q.where(Submission.period == str(_q(period)))
+        with self._read() as s:
+            return sorted((_sub_row(x) for x in s.scalars(q)), key=lambda r: (r.period, r.region, r.unit))
+
     def submit(self, scheme_id: str, region: str, unit: str, period: PeriodLike, user: str) -> SubmissionRow:
         """draft → submitted."""
         return self._transition(scheme_id, region, unit, _q(period), user, "submit", "")
 
-    def approve(self, scheme_id: str, region: str, unit: str, period: PeriodLike, user: str) -> SubmissionRow:
-        """submitted → approved (locks the unit's quarter)."""
-        return self._transition(scheme_id, region, unit, _q(period), user, "approve", "")
+    def approve(self, scheme_id: str, region: str, unit: str, period: PeriodLike, user: str,
+                expected_version: Optional[int] = None) -> SubmissionRow:
+        """submitted → approved (locks the unit's quarter). ``expected_version``: the
+        submission's version the reviewer saw; a different one is refused (ConflictError)."""
+        return self._transition(scheme_id, region, unit, _q(period), user, "approve", "", expected_version)
 
     def reopen(self, scheme_id: str, region: str, unit: str, period: PeriodLike, user: str,
-               reason: str) -> SubmissionRow:
+               reason: str, expected_version: Optional[int] = None) -> SubmissionRow:
         """approved (or submitted) → draft; a reason is required."""
         reason = (reason or "").strip()
         if not reason:
             raise TransitionError("退回须填写原因")
-        return self._transition(scheme_id, region, unit, _q(period), user, "reopen", reason)
+        return self._transition(scheme_id, region, unit, _q(period), user, "reopen", reason, expected_version)
 
     def transitions(self, scheme_id: str, region: str, steps: Iterable[tuple[str, PeriodLike, str]], user: str,
                     reason: str = "") -> list[SubmissionRow]:
@@ -742,20 +767,24 @@ class Store:
         return self._run_write(do)
 
     def _transition(self, scheme_id: str, region: str, unit: str, q: Quarter, user: str, action: str,
-                    reason: str) -> SubmissionRow:
+                    reason: str, expected_version: Optional[int] = None) -> SubmissionRow:
         def do(s: Session) -> SubmissionRow:
             rid = self._ensure_region_in(s, scheme_id, region)
-            return self._transition_in(s, scheme_id, rid, unit, q, user, action, reason)
+            return self._transition_in(s, scheme_id, rid, unit, q, user, action, reason, expected_version)
 
         return self._run_write(do)
 
     @staticmethod
     def _transition_in(s: Session, scheme_id: str, rid: int, unit: str, q: Quarter, user: str, action: str,
-                       reason: str) -> SubmissionRow:
+                       reason: str, expected_version: Optional[int] = None) -> SubmissionRow:
         what = f"{unit}{q.label}的报送"
         sub = s.scalar(select(Submission).where(Submission.scheme_id == scheme_id, Submission.region_id == rid,
                                                 Submission.unit == unit, Submission.period == str(q)))
         state = sub.state if sub else "draft"
+        if expected_version is not None and (sub.version if sub else 0) != expected_version:
+            # The reviewer saw another version: it was returned, changed and handed in again meanwhile.
+            raise ConflictError(f"{what}在您打开后已有变化(现为{STATE_LABELS[state]}),请核对最新内容后再操作",
+                                _sub_row(sub) if sub else None)
         now = _now()
         if action == "submit":
             if state == "submitted":

@@ -372,8 +372,9 @@ def test_submit_requires_every_value_or_a_note_then_locks_on_approval(service):
     out = forms.save_form(service, pub, c, edit(inputs, missing, raw="250"), metas, today=TODAY)
     assert out.ok and out.saved == 1
 
-    progress = {p.unit: p for p in forms.unit_progress(service, AN, AN_REGION, c.quarter)}
-    assert (progress[unit].entered, progress[unit].missing, progress[unit].state) == (2, 0, "draft")
+    statuses = {st.unit: st for st in service.unit_statuses(AN, AN_REGION, c.quarter, TODAY)}
+    assert (len(statuses[unit].entered), statuses[unit].missing, statuses[unit].state) == (2, (), "returned")
+    assert statuses[unit].returned_reason == "受益人次需按新口径重报"
 
 
 # ---------------------------------------------------------------- Excel upload
@@ -564,7 +565,7 @@ def wild(type_, ids_, prop, values=None):
 
 
 def post_save(app, c: FormContext, inputs, metas, button=ids.EN_SAVE):
-    """Click 保存草稿/报送 as the browser would: the pattern-matching states of every row."""
+    """Click 保存草稿 (or confirm 报送) as the browser would: the pattern-matching states of every row."""
     num = [i for i, x in inputs.items() if x.done is None and x.raw is not None]
     mil = [i for i in inputs if i not in num]
     rows = list(inputs)
@@ -574,7 +575,7 @@ def post_save(app, c: FormContext, inputs, metas, button=ids.EN_SAVE):
                     wild(ids.EN_CURRENT, rows, "children"), {"id": ids.EN_SUMMARY, "property": "children"},
                     {"id": ids.EN_REFRESH, "property": "data"}],
         "inputs": [{"id": ids.EN_SAVE, "property": "n_clicks", "value": 1 if button == ids.EN_SAVE else None},
-                   {"id": ids.EN_SUBMIT, "property": "n_clicks", "value": 1 if button == ids.EN_SUBMIT else None}],
+                   {"id": ids.EN_SUBMIT_GO, "property": "data", "value": 1 if button == ids.EN_SUBMIT else 0}],
         "state": [
             {"id": ids.EN_CTX, "property": "data", "value": c.to_dict()},
             wild(ids.EN_VALUE, num, "value", [inputs[i].raw for i in num]),
@@ -582,11 +583,12 @@ def post_save(app, c: FormContext, inputs, metas, button=ids.EN_SAVE):
             wild(ids.EN_DATE, mil, "value", [inputs[i].done_date for i in mil]),
             wild(ids.EN_EVIDENCE, mil, "value", [inputs[i].evidence for i in mil]),
             wild(ids.EN_NOTE, rows, "value", [inputs[i].note for i in rows]),
+            wild(ids.EN_CONFIRM, rows, "value", [inputs[i].confirm for i in rows]),
             wild(ids.EN_META, rows, "data", [metas[i].to_dict() for i in rows]),
             {"id": ids.EN_REASON, "property": "value", "value": ""},
             {"id": ids.EN_REFRESH, "property": "data", "value": 0},
         ],
-        "changedPropIds": [f"{button}.n_clicks"],
+        "changedPropIds": [f"{ids.EN_SAVE}.n_clicks" if button == ids.EN_SAVE else f"{ids.EN_SUBMIT_GO}.data"],
     }
     resp = app.server.test_client().post("/_dash-update-component", json=body)
     assert resp.status_code == 200, resp.data[:500]
@@ -617,33 +619,36 @@ def test_save_through_the_dash_endpoint(app, service, monkeypatch):
 def test_review_actions_through_the_dash_endpoint(app, service, monkeypatch):
     unit = MARKET
     service.store.submit(LZ, LZ_REGION, unit, Q4, "alice")
-    units = forms.scheme_units(service, LZ)
+    version = service.store.submission(LZ, LZ_REGION, unit, Q4).version
 
-    def click(kind, reason=""):
+    def click(kind, reason="", seen=None):
+        pending = {"action": kind, "unit": unit, "reason": reason}
         body = {
-            "output": callback_key(app, ids.RV_MSG + ".children", ids.RV_BODY),
-            "outputs": [{"id": ids.RV_MSG, "property": "children"}, {"id": ids.RV_BODY, "property": "children"}],
-            "inputs": [[{"id": {"type": ids.RV_APPROVE, "unit": u}, "property": "n_clicks",
-                         "value": 1 if (kind == "approve" and u == unit) else None} for u in units],
-                       [{"id": {"type": ids.RV_REOPEN, "unit": u}, "property": "n_clicks",
-                         "value": 1 if (kind == "reopen" and u == unit) else None} for u in units]],
-            "state": [[{"id": {"type": ids.RV_REASON, "unit": u}, "property": "value",
-                        "value": reason if u == unit else None} for u in units],
+            "output": callback_key(app, ids.RV_MODAL + ".is_open", ids.RV_REFRESH),
+            "outputs": [{"id": ids.RV_MODAL, "property": "is_open"}, {"id": ids.RV_MSG, "property": "children"},
+                        {"id": ids.RV_REFRESH, "property": "data"}],
+            "inputs": [{"id": ids.RV_CONFIRM, "property": "n_clicks", "value": 1},
+                       {"id": ids.RV_CANCEL, "property": "n_clicks", "value": None}],
+            "state": [{"id": ids.RV_PENDING, "property": "data", "value": pending},
+                      {"id": ids.RV_VERSION, "property": "data", "value": seen},
                       {"id": ids.RV_SCHEME, "property": "value", "value": LZ},
                       {"id": ids.RV_REGION, "property": "value", "value": LZ_REGION},
-                      {"id": ids.RV_QUARTER, "property": "value", "value": str(Q4)}],
-            "changedPropIds": [json.dumps({"type": getattr(ids, "RV_" + kind.upper()), "unit": unit},
-                                          separators=(",", ":"), sort_keys=True, ensure_ascii=False) + ".n_clicks"],
+                      {"id": ids.RV_QUARTER, "property": "value", "value": str(Q4)},
+                      {"id": ids.RV_REFRESH, "property": "data", "value": 0}],
+            "changedPropIds": [f"{ids.RV_CONFIRM}.n_clicks"],
         }
         resp = app.server.test_client().post("/_dash-update-component", json=body)
         assert resp.status_code == 200, resp.data[:500]
         return json.dumps(resp.get_json()["response"], ensure_ascii=False)
 
     monkeypatch.setattr(forms, "identity", lambda: ALICE)
-    assert "只有领导小组办公室管理员可以进行此操作" in click("approve")
+    assert "只有领导小组办公室管理员可以进行此操作" in click("approve", seen=version)
     assert forms.submission_state(service, ctx())[0] == "submitted"
     monkeypatch.setattr(forms, "identity", lambda: ADMIN)
-    assert "已审核通过" in click("approve")
+    # Opened before a return and a resubmission: refused, with the new state.
+    assert "在您打开后已有变化" in click("approve", seen=version - 1)
+    assert forms.submission_state(service, ctx())[0] == "submitted"
+    assert "已审核通过" in click("approve", seen=version)
     assert forms.submission_state(service, ctx())[0] == "approved"
     assert "退回须填写原因" in click("reopen", "")
     assert forms.submission_state(service, ctx())[0] == "approved"

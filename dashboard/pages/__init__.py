@@ -3,9 +3,9 @@
 import dash_bootstrap_components as dbc
 from dash import dcc
 
-from . import detail, entry, overview, reference, registry, review, stages, units
+from . import detail, entry, overview, reference, registry, review, stages, todo, units
 
-PAGES = [overview, detail, units, stages, registry, entry, review, reference]
+PAGES = [overview, detail, units, stages, registry, todo, entry, review, reference]
 from . import regions  # noqa: E402  地区排名, next to 总览 in the navigation
 PAGES.insert(PAGES.index(overview) + 1, regions)
 

@@ -27,20 +27,45 @@ def layout(service, search, **_):
     ], className="units")
 
 
+def _chase_block(view, st, names):
+    """What a reporting unit still owes for the quarter (the same rule as the form and 审核)."""
+    late = [html.Span("已逾期", className="badge text-bg-danger ms-1")] if st.late else []
+    meta = html.Div([html.Span(st.state_text, className="me-1"), f"报送期限{st.deadline:%m-%d}", *late],
+                    className="small text-muted")
+    if st.missing:
+        return html.Div(
+            [html.Div(f"催报:{view.quarter.label}未填报 {len(st.missing)} 项", className="chase-title"), meta,
+             html.Ul([html.Li(names[i], **{"data-chase-indicator": i}) for i in st.missing],
+                     className="chase-list")],
+            className="chase", **{"data-unit": st.unit, "data-late": "1" if st.late else "0"})
+    if st.owes:
+        return html.Div([html.Div("应报指标已填完,尚未报送", className="chase-title"), meta],
+                        className="chase", **{"data-unit": st.unit, "data-late": "1" if st.late else "0"})
+    return html.Div(["本季度应报指标均已填报", html.Span(f"({st.state_text})", className="ms-1")],
+                    className="chase-ok small")
+
+
 def _unit_cards(service, view):
     results = {r.indicator_id: r for r in service.results(view.scheme_id, view.region, view.quarter)}
-    chase = service.chase_list(view.scheme_id, view.region, view.quarter)
+    names = {i.id: i.name for i in service.indicators(view.scheme_id)}
+    statuses = {st.unit: st for st in service.unit_statuses(view.scheme_id, view.region, view.quarter)}
+    chase = {u: st.missing for u, st in statuses.items() if st.missing}
     rank = {s: i for i, s in enumerate(SEVERITY)}
     inds = service.indicators(view.scheme_id)
     units = service.registry.units(view.scheme_id)
     # Units with something to chase first, then by how much they carry.
     units.sort(key=lambda u: (-len(chase.get(u, [])), -sum(u in i.responsible_units for i in inds)))
     total = sum(len(v) for v in chase.values())
-    summary = dbc.Alert(
-        f"{view.quarter.label}共有{total}项指标未填报,涉及{len(chase)}个填报单位。" if total
-        else f"{view.quarter.label}各单位指标均已填报。",
-        color="warning" if total else "success", className="py-2", id="chase-summary",
-    )
+    unsent = [u for u, st in statuses.items() if st.owes and not st.missing]
+    late = sum(st.late for st in statuses.values())
+    text = (f"{view.quarter.label}共有{total}项指标未填报,涉及{len(chase)}个填报单位。" if total
+            else f"{view.quarter.label}各单位指标均已填报。")
+    if unsent:
+        text += f"另有{len(unsent)}个单位已填完尚未报送。"
+    if late:
+        text += f"逾期未报送{late}个单位。"
+    summary = dbc.Alert(text, color="warning" if total or unsent else "success", className="py-2",
+                        id="chase-summary")
     cards = []
     for unit in units:
         mine = sorted([i for i in inds if unit in i.responsible_units], key=lambda i: rank[Status(results[i.id].status)])
@@ -49,12 +74,7 @@ def _unit_cards(service, view):
                                    className="ms-1"),
                           html.Span(" · " + fmt_value(results[i.id].actual, i), className="text-muted small")])
                  for i in mine]
-        owing = chase.get(unit, [])
-        chase_block = html.Div(
-            [html.Div(f"催报:{view.quarter.label}未填报 {len(owing)} 项", className="chase-title"),
-             html.Ul([html.Li(i.name, **{"data-chase-indicator": i.id}) for i in owing], className="chase-list")],
-            className="chase", **{"data-unit": unit},
-        ) if owing else html.Div("本季度应报指标均已填报", className="chase-ok small")
+        chase_block = _chase_block(view, statuses[unit], names) if unit in statuses else None
         card = dbc.Card([
             dbc.CardHeader([html.Strong(unit), html.Span(f" 承担{len(mine)}项", className="text-muted small")]),
             dbc.CardBody([chase_block, html.Ul(items, className="unit-inds")]),
