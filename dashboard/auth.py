@@ -263,6 +263,8 @@ def _login():
     login_user(SessionUser(result.user, session_id(result.user, current_app.secret_key)), remember=False)
     session[SEEN_KEY] = accounts.now_utc().timestamp()
     csrf_token()  # now, so that the first page's parallel requests all carry the same one
+    if next_url == "/" and result.user.role == "reporter":
+        next_url = "/todo"  # a reporter lands on its to-do list (待办): its forms, states and deadlines
     return redirect(next_url)
 
 

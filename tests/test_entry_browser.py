@@ -67,10 +67,21 @@ def type_into(dash_duo, selector, text):
 
 
 def click(dash_duo, selector):
-    el = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
-    time.sleep(0.2)
-    el.click()
+    """Click once the element can take it (a modal fading in, a re-rendered row)."""
+    def attempt():
+        el = dash_duo.find_element(selector)
+        if not (el.is_displayed() and el.is_enabled()):
+            return False
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
+        el.click()  # raises while something still covers it: tried again
+        return True
+
+    wait_until(attempt, what=f"{selector} clicked")
+
+
+def drafts(dash_duo):
+    """The unsaved inputs the page keeps in this tab (dcc.Store with storage_type="session")."""
+    return dash_duo.driver.execute_script(f"return window.sessionStorage.getItem('{ids.EN_DRAFTS}')")
 
 
 def summary(dash_duo):
@@ -78,7 +89,7 @@ def summary(dash_duo):
 
 
 def state(dash_duo):
-    return dash_duo.find_element(f"#{ids.EN_STATUS} [data-state]").get_attribute("data-state")
+    return dash_duo.find_element(f"#{ids.EN_STATUS} .status-text [data-state]").get_attribute("data-state")
 
 
 def review_row(dash_duo):
@@ -116,14 +127,17 @@ def test_enter_save_submit_approve_lock_reopen_and_the_light_changes(dash_duo, t
     assert store.observation(INDICATOR, REGION, QUARTER).value == 250.0
 
     click(dash_duo, f"#{ids.EN_SUBMIT}")
+    click(dash_duo, f"#{ids.EN_SUBMIT_CONFIRM}")  # 报送 asks first
     wait_until(lambda: state(dash_duo) == "submitted", what="submitted")
     assert "等待办公室审核" in summary(dash_duo)
     wait_until(lambda: not dash_duo.find_element(value_sel).is_enabled(), what="inputs disabled after submit")
 
-    # The office approves: the quarter is locked.
-    dash_duo.driver.get(dash_duo.server_url + f"/review?scheme={SCHEME}&region={quote(REGION)}&q={QUARTER}")
+    # The office approves, from the unit's review view and after a confirmation: the quarter is locked.
+    review = f"/review?scheme={SCHEME}&region={quote(REGION)}&q={QUARTER}&unit={quote(UNIT)}"
+    dash_duo.driver.get(dash_duo.server_url + review)
     wait_until(lambda: review_row(dash_duo).get_attribute("data-state") == "submitted", what="review row")
-    review_row(dash_duo).find_element(By.XPATH, ".//button[text()='审核通过']").click()
+    click(dash_duo, f"#{ids.RV_APPROVE}")
+    click(dash_duo, f"#{ids.RV_CONFIRM}")
     wait_until(lambda: review_row(dash_duo).get_attribute("data-state") == "approved", what="approved")
     assert "已审核通过" in dash_duo.find_element("#rv-alert").text
 
@@ -135,21 +149,20 @@ def test_enter_save_submit_approve_lock_reopen_and_the_light_changes(dash_duo, t
     assert dash_duo.find_element(value_sel).get_attribute("value") == "250"
 
     # Reopening needs a reason.
-    dash_duo.driver.get(dash_duo.server_url + f"/review?scheme={SCHEME}&region={quote(REGION)}&q={QUARTER}")
+    dash_duo.driver.get(dash_duo.server_url + review)
     wait_until(lambda: review_row(dash_duo).get_attribute("data-state") == "approved", what="review row")
-    review_row(dash_duo).find_element(By.XPATH, ".//button[text()='退回']").click()
+    click(dash_duo, f"#{ids.RV_REOPEN}")
     wait_until(lambda: "退回须填写原因" in dash_duo.find_element("#rv-alert").text, what="reason required")
     assert review_row(dash_duo).get_attribute("data-state") == "approved"
-    reason = review_row(dash_duo).find_element(By.CSS_SELECTOR, "input")
-    reason.send_keys("托管企业名单需补充佐证")
-    reason.send_keys(Keys.TAB)
-    review_row(dash_duo).find_element(By.XPATH, ".//button[text()='退回']").click()
-    wait_until(lambda: review_row(dash_duo).get_attribute("data-state") == "draft", what="reopened")
+    type_into(dash_duo, f"#{ids.RV_REASON}", "托管企业名单需补充佐证")
+    click(dash_duo, f"#{ids.RV_REOPEN}")
+    click(dash_duo, f"#{ids.RV_CONFIRM}")
+    wait_until(lambda: review_row(dash_duo).get_attribute("data-state") == "returned", what="reopened")
     events = dash_duo.find_element(f"#{ids.RV_BODY} .events-table").text
     assert "托管企业名单需补充佐证" in events and "审核通过" in events
 
     open_entry(dash_duo)
-    wait_until(lambda: state(dash_duo) == "draft", what="draft again")
+    wait_until(lambda: state(dash_duo) == "returned", what="returned: editable again")
     assert dash_duo.find_element(value_sel).is_enabled()
 
     # The overview shows the new value's status on its next render.
@@ -168,7 +181,8 @@ def test_unsaved_input_survives_leaving_the_form(dash_duo, tmp_path):
     open_entry(dash_duo)
     value_sel = pid(ids.EN_VALUE, indicator=INDICATOR)
     type_into(dash_duo, value_sel, "9")
-    time.sleep(1)  # the draft is kept by a callback after the input commits
+    # the draft is kept (in the tab's session storage) by a callback after the input commits
+    wait_until(lambda: '"9"' in (drafts(dash_duo) or ""), what="draft kept")
 
     open_overview(dash_duo)  # a full page load elsewhere
     open_entry(dash_duo)
@@ -179,9 +193,9 @@ def test_unsaved_input_survives_leaving_the_form(dash_duo, tmp_path):
     click(dash_duo, f"#{ids.EN_SAVE}")
     wait_until(lambda: "已保存1项" in summary(dash_duo), what="已保存1项")
     assert store.observation(INDICATOR, REGION, QUARTER).value == 9.0
-    time.sleep(1)
+    wait_until(lambda: INDICATOR not in (drafts(dash_duo) or ""), what="draft cleared after saving")
     open_entry(dash_duo)
     wait_until(lambda: dash_duo.find_element(value_sel).get_attribute("value") == "9", what="stored value")
-    time.sleep(1)
+    wait_until(lambda: dash_duo.find_element(f"#{ids.EN_STATUS} .status-text"), what="form drawn")
     assert "已恢复" not in summary(dash_duo)
     assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []

@@ -53,7 +53,8 @@ def _reporter_list(service, items, names):
             "去填报" if st.owes else "查看")
         lines.append(dcc.Link(action, href=it.href, className="btn btn-sm btn-outline-primary mt-2 todo-go"))
         cards.append(html.Li(lines, className="todo-item" + (" todo-late" if st.late else ""),
-                             **{"data-state": st.state, "data-unit": st.unit, "data-quarter": str(st.quarter)}))
+                             **{"data-state": st.state, "data-unit": st.unit, "data-quarter": str(st.quarter),
+                                "data-scheme": it.scheme_id, "data-region": it.region}))
     return html.Ul(cards, className="todo-list list-unstyled")
 
 
@@ -65,14 +66,16 @@ def _office_lists(service, todo, names):
                   className="small ms-1"),
         dcc.Link("去审核", href="/review" + urlstate.build(scheme=sid, region=x.region, q=str(x.period), unit=x.unit),
                  className="btn btn-sm btn-outline-primary ms-2"),
-    ], className="todo-item", **{"data-state": "submitted", "data-unit": x.unit}) for sid, x in todo.waiting]
+    ], className="todo-item", **{"data-state": "submitted", "data-unit": x.unit, "data-quarter": str(x.period),
+                                 "data-scheme": sid, "data-region": x.region}) for sid, x in todo.waiting]
     late = [html.Li([
         state_badge(st.state, "me-2"), html.Strong(f"{st.quarter.label} · {st.unit}"),
         html.Span(f" · {region} · {service.scheme(sid).short_name}方案", className="text-muted"),
         html.Span(f" · 未填{len(st.missing)}项 · ", className="small"), _deadline(st),
         dcc.Link("查看", href="/review" + urlstate.build(scheme=sid, region=region, q=str(st.quarter), unit=st.unit),
                  className="btn btn-sm btn-outline-secondary ms-2"),
-    ], className="todo-item todo-late", **{"data-state": st.state, "data-unit": st.unit})
+    ], className="todo-item todo-late", **{"data-state": st.state, "data-unit": st.unit, "data-quarter": str(st.quarter),
+                                           "data-scheme": sid, "data-region": region})
         for sid, region, st in todo.late]
     more = todo.late_total - len(todo.late)
     return [
