@@ -1,6 +1,8 @@
 """Finding 4 (sessions that end on the server) and 19 (no-store, "已退出" after sign-out)."""
 from __future__ import annotations
 
+import json
+
 from dashboard import Settings, accounts
 from dashboard.pages import users as users_page
 from tests.test_auth import call, csrf_of, login, payload
@@ -52,7 +54,7 @@ def test_a_password_change_ends_the_other_sessions_but_not_ones_own(app):
                    {users_page.EDIT_USER: "boss", users_page.EDIT_PASSWORD: "brand-new-office-pass-2",
                     users_page.VERSION: 0})
     r = call(own, body)
-    assert r.status_code == 200 and "已重置" in r.get_data(as_text=True)
+    assert r.status_code == 200 and "已重置" in json.dumps(r.get_json(), ensure_ascii=False)
     assert own.get("/_dash-layout").status_code == 200
     assert other_device.get("/_dash-layout").status_code == 401
 
