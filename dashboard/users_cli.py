@@ -7,7 +7,7 @@ There is no default password: the first admin is created here::
     python -m dashboard users list
     python -m dashboard users disable scj01
     python -m dashboard users enable scj01
-    python -m dashboard users reset scj01          # new password, lifts a lockout
+    python -m dashboard users reset scj01          # new password, ends sign-in delays and sessions
 
 Passwords are asked twice (hidden); ``--password-stdin`` reads one line from
 standard input instead (for scripts). The database is DATABASE_URL (Settings.from_env()).
@@ -52,7 +52,7 @@ def add_parser(subparsers) -> None:
     e.add_argument("name")
     e.set_defaults(func=lambda args: _set_active(args, True))
 
-    r = sub.add_parser("reset", help="set a new password and lift a lockout")
+    r = sub.add_parser("reset", help="set a new password (ends the sign-in delays of the name and the user's sessions)")
     r.add_argument("name")
     r.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     r.set_defaults(func=_reset)

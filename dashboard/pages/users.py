@@ -124,7 +124,7 @@ def layout(service, search, **_):
         html.Hr(className="my-2"),
         dbc.Row([
             dbc.Col(_field("新密码", dbc.Input(id=EDIT_PASSWORD, type="password", autoComplete="new-password"),
-                           EDIT_PASSWORD, "重置密码同时解除锁定;该用户已登录的会话随即失效。"), md=8),
+                           EDIT_PASSWORD, "重置密码同时解除登录限制;该用户已登录的会话随即失效。"), md=8),
             dbc.Col(dbc.Button("重置密码", id=EDIT_RESET, color="warning", size="sm", className="mt-4"), md=4),
         ], className="g-2"),
         html.Div(id=EDIT_MSG, **{"aria-live": "polite"}),
@@ -284,4 +284,4 @@ def register(app, service):
         if username == admin.username:
             auth.renew_session(row)  # otherwise the admin's own session would end with the old password
         log.info("password reset: %s by %s", username, admin.username)
-        return _alert(f"已重置“{username}”的密码并解除锁定。", "success"), (version or 0) + 1, ""
+        return _alert(f"已重置“{username}”的密码并解除登录限制。", "success"), (version or 0) + 1, ""
