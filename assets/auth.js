@@ -1,5 +1,6 @@
-// When the session has expired, Dash's requests get 401: go to the sign-in page
+// When the session has ended, Dash's requests get 401: go to the sign-in page
 // (and come back here afterwards) instead of leaving a page that silently stops updating.
+// The answer's "reason" tells a sign-out (您已退出登录) from an expiry (登录已超时).
 (function () {
   if (!window.fetch) { return; }
   var original = window.fetch;
@@ -9,7 +10,11 @@
       if (resp.status === 401 && !leaving && /\/_dash-|\/_reload-hash/.test(resp.url || '')) {
         leaving = true;
         var here = window.location.pathname + window.location.search;
-        window.location.assign('/login?expired=1&next=' + encodeURIComponent(here));
+        var go = function (reason) {
+          var flag = reason === 'out' ? 'out=1' : 'expired=1';
+          window.location.assign('/login?' + flag + '&next=' + encodeURIComponent(here));
+        };
+        resp.clone().json().then(function (body) { go(body && body.reason); }, function () { go(''); });
       }
       return resp;
     });

@@ -1,23 +1,23 @@
 """Sign-in, sign-out and sessions on the Dash server (Flask-Login).
 
 Default deny: a ``before_request`` guard refuses every request of a visitor who
-has not signed in, except the sign-in page itself and static files under
+has not signed in, except the sign-in page itself and existing static files under
 /assets/. Dash's JSON endpoints (/_dash-layout, /_dash-update-component, ...)
 answer 401 with no data; pages redirect to /login?next=...
 
-Sessions live in Flask's signed cookie (HttpOnly, SameSite=Lax, Secure when
-SESSION_COOKIE_SECURE is set) and end after ``settings.session_minutes`` without a
-request. The session id includes a fingerprint of the password hash, so a
-password reset ends every session of that user; a disabled user is refused on
-the next request. Permissions themselves are checked in each callback
-(:mod:`dashboard.permissions`).
+Sessions live in Flask's signed cookie (HttpOnly, SameSite=Lax, Secure on HTTPS; see
+dashboard.security) and end after ``settings.session_minutes`` without a request or
+``settings.session_max_hours`` after sign-in. The session id carries the user's
+session generation (users.session_gen) and a fingerprint of the password hash:
+sign-out, a new password and disabling bump the generation, which ends every copy
+of every cookie of that user on the server. Permissions themselves are checked in
+each callback (:mod:`dashboard.permissions`).
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 from datetime import timedelta
 from typing import Optional
@@ -25,6 +25,7 @@ from urllib.parse import quote, urlsplit
 
 from flask import Flask, current_app, has_request_context, jsonify, redirect, render_template_string, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from data.store import Store, UserRow
 
@@ -37,11 +38,15 @@ log = logging.getLogger("dashboard.auth")
 TESTER = Identity("tester", "测试管理员", "admin")
 LOGIN_PATH = "/login"
 LOGOUT_PATH = "/logout"
-PUBLIC_PATHS = frozenset({LOGIN_PATH, LOGOUT_PATH, "/_favicon.ico"})
-PUBLIC_PREFIXES = ("/assets/",)
+# By Flask endpoint, not by path prefix: "/assets/" and "/assets//x" are not static
+# files but Dash's catch-all page (whose HTML names the Dash and Plotly versions).
+PUBLIC_ENDPOINTS = frozenset({"login", "logout", "_dash_assets.static", "/_favicon.ico"})
 SEEN_KEY = "_seen"
+START_KEY = "_start"
+OUT_KEY = "_out"
 CSRF_KEY = "_csrf"
 MSG_SIGN_IN = "未登录或登录已超时,请重新登录。"
+MSG_DB_DOWN = "数据库暂时不可用,请稍后重试。"
 
 
 class _AuthState:
@@ -68,7 +73,8 @@ class SessionUser(UserMixin):
     @property
     def identity(self) -> Identity:
         r = self.row
-        return Identity(r.username, r.display_name or r.username, r.role, tuple(r.units), tuple(r.schemes))
+        return Identity(r.username, r.display_name or r.username, r.role, tuple(r.units), tuple(r.schemes),
+                        tuple(r.regions))
 
 
 def _state() -> _AuthState:
@@ -76,9 +82,9 @@ def _state() -> _AuthState:
 
 
 def session_id(row: UserRow, secret: str) -> str:
-    """``username|fingerprint``: the fingerprint changes with the password hash."""
-    fp = hmac.new(secret.encode(), row.password_hash.encode(), hashlib.sha256).hexdigest()[:20]
-    return f"{row.username}|{fp}"
+    """``username|generation|fingerprint``: changes with the user's session generation and password hash."""
+    fp = hmac.new(secret.encode(), f"{row.session_gen}|{row.password_hash}".encode(), hashlib.sha256).hexdigest()
+    return f"{row.username}|{row.session_gen}|{fp[:24]}"
 
 
 def identity_of_request() -> Optional[Identity]:
@@ -97,7 +103,8 @@ def identity_of_request() -> Optional[Identity]:
 
 
 def renew_session(row: UserRow) -> None:
-    """Keep the current session valid after the signed-in user changed their own password."""
+    """Keep the current session valid after the signed-in user changed their own password
+    (every other session of the user has ended)."""
     if _state().settings.login_disabled:
         return
     login_user(SessionUser(row, session_id(row, current_app.secret_key)), remember=False)
@@ -135,8 +142,8 @@ def _client_ip() -> str:
     return (request.remote_addr or "")[:64]
 
 
-def _is_public(path: str) -> bool:
-    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+def _is_public() -> bool:
+    return request.endpoint in PUBLIC_ENDPOINTS
 
 
 def _is_api(path: str) -> bool:
@@ -180,7 +187,7 @@ LOGIN_TEMPLATE = """<!DOCTYPE html>
  {% if username %}autofocus{% endif %}></div>
 <button type="submit" class="btn btn-primary w-100" id="login-submit">登录</button>
 </form>
-<p class="auth-help">连续{{ lock_after }}次输入错误,账号将锁定{{ lock_minutes }}分钟。忘记密码请联系领导小组办公室重置。</p>
+<p class="auth-help">多次输入错误后,需等待一段时间才能再试。忘记密码请联系领导小组办公室重置。</p>
 {% else %}
 <form method="post" action="/logout" class="auth-form">
 <input type="hidden" name="csrf_token" value="{{ csrf }}">
@@ -227,13 +234,9 @@ def _page(mode: str = "login", *, status: int = 200, error: str = "", notice: st
     html = render_template_string(
         LOGIN_TEMPLATE, title="登录" if mode == "login" else "退出登录", mode=mode, demo=state.settings.demo,
         error=error, notice=notice, csrf=csrf_token(), next=next_url, username=username, action=action,
-        accounts=accounts_list, who=who, lock_after=accounts.LOCK_AFTER, lock_minutes=accounts.LOCK_MINUTES)
-    resp = current_app.make_response((html, status))
-    resp.headers["Cache-Control"] = "no-store"
-    # The password form must not be framed by another site (clickjacking).
-    resp.headers["X-Frame-Options"] = "DENY"
-    resp.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-    return resp
+        accounts=accounts_list, who=who)
+    # no-store and the anti-framing headers come with every response (dashboard.security).
+    return current_app.make_response((html, status))
 
 
 # ------------------------------------------------------------------ routes
@@ -244,24 +247,32 @@ def _login():
         if identity_of_request() is not None and not _state().settings.login_disabled:
             return redirect(next_url)
         notice = ""
-        if request.args.get("expired"):
-            notice = "登录已超时,请重新登录。"
-        elif request.args.get("out"):
+        if request.args.get("out"):
             notice = "您已退出登录。"
+        elif request.args.get("expired"):
+            notice = "登录已超时,请重新登录。"
         return _page(notice=notice, next_url=next_url)
     username = (request.form.get("username") or "").strip()
     if not _csrf_ok():
         log.warning("sign-in form without a valid CSRF token: ip=%s", _client_ip())
         return _page(status=400, error="页面已过期,请重新输入用户名和密码。", username=username, next_url=next_url)
     state = _state()
-    result = accounts.authenticate(state.store, username, request.form.get("password") or "", _client_ip())
+    try:
+        result = accounts.authenticate(state.store, username, request.form.get("password") or "", _client_ip(),
+                                       demo=state.settings.demo)
+    except SQLAlchemyError:
+        log.error("sign-in impossible: the database cannot be read", exc_info=True)
+        return _page(status=503, error=MSG_DB_DOWN, username=username, next_url=next_url)
     if result.user is None:
-        return _page(status=401, error=result.error, username=username, next_url=next_url)
+        resp = _page(status=429 if result.wait else 401, error=result.error, username=username, next_url=next_url)
+        if result.wait:
+            resp.headers["Retry-After"] = str(result.wait)
+        return resp
     # A fresh session on sign-in (no fixation); the new CSRF token comes with it.
     session.clear()
     session.permanent = True
     login_user(SessionUser(result.user, session_id(result.user, current_app.secret_key)), remember=False)
-    session[SEEN_KEY] = accounts.now_utc().timestamp()
+    session[SEEN_KEY] = session[START_KEY] = accounts.now_utc().timestamp()
     csrf_token()  # now, so that the first page's parallel requests all carry the same one
     if next_url == "/" and result.user.role == "reporter":
         next_url = "/todo"  # a reporter lands on its to-do list (待办): its forms, states and deadlines
@@ -280,32 +291,51 @@ def _logout():
     ident = identity_of_request()
     if ident is not None:
         log.info("sign-out: user=%s ip=%s", ident.username, _client_ip())
+        try:
+            # Ends this cookie and every copy of it (and the user's other sessions) on the server.
+            _state().store.end_sessions(ident.username)
+        except SQLAlchemyError:
+            log.error("sign-out: could not end the sessions of %s on the server", ident.username, exc_info=True)
     logout_user()
     session.clear()
+    # Remembered so that a page left open says "已退出" on its next request, not "登录已超时".
+    session[OUT_KEY] = 1
     return redirect(LOGIN_PATH + "?out=1")
 
 
 def _refuse(expired: bool = False):
     path = request.path
+    reason = "out" if session.get(OUT_KEY) else ("expired" if expired else "signin")
     if _is_api(path):
-        resp = jsonify({"error": MSG_SIGN_IN, "login": LOGIN_PATH})
+        # assets/auth.js sends the page to /login?out=1 or ?expired=1 by "reason".
+        resp = jsonify({"error": "您已退出登录。" if reason == "out" else MSG_SIGN_IN, "login": LOGIN_PATH,
+                        "reason": reason})
         resp.status_code = 401
         return resp
     target = request.full_path.rstrip("?") if request.query_string else path
-    return redirect(f"{LOGIN_PATH}?{'expired=1&' if expired else ''}next={quote(target, safe='/')}")
+    flag = {"out": "out=1&", "expired": "expired=1&"}.get(reason, "")
+    return redirect(f"{LOGIN_PATH}?{flag}next={quote(target, safe='/')}")
+
+
+def session_problem(seen, start, now: float, settings: Settings) -> Optional[str]:
+    """Why a session with these timestamps has ended, or None: inactivity or its absolute lifetime."""
+    if not isinstance(seen, (int, float)) or now - seen > settings.session_minutes * 60:
+        return "inactive"
+    if not isinstance(start, (int, float)) or now - start > settings.session_max_hours * 3600:
+        return "lifetime"
+    return None
 
 
 def _guard():
-    if _is_public(request.path):
+    if _is_public():
         return None
     if not current_user.is_authenticated:
         return _refuse()
     now = accounts.now_utc().timestamp()
-    seen = session.get(SEEN_KEY)
-    limit = _state().settings.session_minutes * 60
-    if not isinstance(seen, (int, float)) or now - seen > limit:
+    why = session_problem(session.get(SEEN_KEY), session.get(START_KEY), now, _state().settings)
+    if why:
         ident = current_user.identity
-        log.info("session expired: user=%s ip=%s", ident.username, _client_ip())
+        log.info("session expired (%s): user=%s ip=%s", why, ident.username, _client_ip())
         logout_user()
         session.clear()
         return _refuse(expired=True)
@@ -332,7 +362,7 @@ def init_auth(app, store: Store, settings: Settings, registry=None) -> None:
         SESSION_COOKIE_NAME="ipm_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes", "on"),
+        SESSION_COOKIE_SECURE=settings.cookie_secure,  # and on every HTTPS request: dashboard.security
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes),
         SESSION_REFRESH_EACH_REQUEST=True,
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
@@ -343,13 +373,15 @@ def init_auth(app, store: Store, settings: Settings, registry=None) -> None:
 
     @manager.user_loader
     def load(user_id: str) -> Optional[SessionUser]:
-        username, _, _fp = user_id.partition("|")
+        username, _, _rest = user_id.partition("|")
         row = store.get_user(username)
         if row is None or not row.active:
             return None
+        if row.demo and not settings.demo:
+            return None  # demo accounts only on a demo server
         sid = session_id(row, server.secret_key)
         if not hmac.compare_digest(sid, user_id):
-            return None  # the password was reset since this session began
+            return None  # signed out, password changed or disabled since this session began
         return SessionUser(row, sid)
 
     server.add_url_rule(LOGIN_PATH, "login", _login, methods=["GET", "POST"])

@@ -17,7 +17,7 @@ from data.db import make_engine, upgrade
 from data.store import Store
 from indicators.registry import SCHEMES_DIR, load_registry
 
-from . import auth, ids, markup
+from . import auth, ids, markup, security
 from .components import demo_banner
 from .pages import PAGES, not_found
 from .pages import users as users_page
@@ -179,4 +179,5 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
 
     for page in _pages():
         page.register(app, service)
+    security.init_security(app, settings)
     return app

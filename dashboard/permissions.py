@@ -26,6 +26,7 @@ class Identity:
     role: str
     units: tuple[str, ...] = field(default_factory=tuple)
     schemes: tuple[str, ...] = field(default_factory=tuple)  # empty: every scheme
+    regions: tuple[str, ...] = field(default_factory=tuple)  # empty: every region
 
     @property
     def is_admin(self) -> bool:
@@ -37,6 +38,12 @@ class Identity:
         if self.role != "reporter":
             return False
         return unit in self.units and (not self.schemes or scheme_id in self.schemes)
+
+    def can_report_region(self, scheme_id: str, unit: str, region: str) -> bool:
+        """May enter and submit ``unit``'s figures of ``scheme_id`` for ``region``? Admins always may."""
+        if not self.can_report(scheme_id, unit):
+            return False
+        return self.is_admin or not self.regions or region in self.regions
 
 
 def require_admin(identity: Identity | None) -> Identity:

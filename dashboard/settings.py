@@ -10,6 +10,33 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 
 
+MIN_SECRET_KEY = 32
+
+
+def _flag(value) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _proxies(value) -> int:
+    """TRUST_PROXY: a count of proxies in front of the app; "1"/"true" mean one."""
+    value = (value or "").strip().lower()
+    if value.isdigit():
+        return int(value)
+    return 1 if _flag(value) else 0
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """Why ``key`` cannot sign production sessions, or None. Every worker must share
+    one key, and a short one can be guessed offline from any cookie."""
+    if not key:
+        return "SECRET_KEY is not set: set it to a random string of at least 32 characters " \
+               "(e.g. `openssl rand -hex 32`), the same for every worker."
+    if len(key) < MIN_SECRET_KEY:
+        return f"SECRET_KEY is too short ({len(key)} characters): use at least {MIN_SECRET_KEY} random characters " \
+               "(e.g. `openssl rand -hex 32`)."
+    return None
+
+
 def default_database_url(demo: bool = False) -> str:
     name = "demo.db" if demo else "monitor.db"
     return f"sqlite:///{INSTANCE / name}"
@@ -24,6 +51,12 @@ class Settings:
     demo: bool = False
     # Minutes of inactivity after which a session expires.
     session_minutes: int = 30
+    # Hours after sign-in after which a session ends however active it was.
+    session_max_hours: float = 12
+    # Mark the session cookie Secure always (otherwise only on HTTPS requests).
+    cookie_secure: bool = False
+    # Number of reverse proxies whose X-Forwarded-For/-Proto headers are trusted (0: none).
+    trust_proxy: int = 0
     # Set by tests that drive the UI without signing in first.
     login_disabled: bool = False
 
@@ -42,6 +75,9 @@ class Settings:
             secret_key=env.get("SECRET_KEY", ""),
             demo=demo,
             session_minutes=int(env.get("SESSION_MINUTES", "30")),
+            session_max_hours=float(env.get("SESSION_MAX_HOURS", "12")),
+            cookie_secure=_flag(env.get("SESSION_COOKIE_SECURE")),
+            trust_proxy=_proxies(env.get("TRUST_PROXY")),
         )
 
     def resolved_secret(self) -> str:

@@ -3,11 +3,11 @@
 There is no default password: the first admin is created here::
 
     python -m dashboard users add office --role admin --display-name 领导小组办公室
-    python -m dashboard users add scj01 --role reporter --unit 市市场监管局 --scheme anning
+    python -m dashboard users add scj01 --role reporter --unit 市市场监管局 --scheme anning --region 安宁市
     python -m dashboard users list
     python -m dashboard users disable scj01
     python -m dashboard users enable scj01
-    python -m dashboard users reset scj01          # new password, lifts a lockout
+    python -m dashboard users reset scj01          # new password, ends sign-in delays and sessions
 
 Passwords are asked twice (hidden); ``--password-stdin`` reads one line from
 standard input instead (for scripts). The database is DATABASE_URL (Settings.from_env()).
@@ -35,6 +35,8 @@ def add_parser(subparsers) -> None:
     a.add_argument("--unit", action="append", default=[], help="unit a reporter enters for (repeatable)")
     a.add_argument("--scheme", action="append", default=[], help="scheme id a reporter may enter (repeatable; "
                                                                   "none: all schemes)")
+    a.add_argument("--region", action="append", default=[], help="region a reporter may report for (repeatable; "
+                                                                  "none: all regions)")
     a.add_argument("--display-name", default="", help="name shown in the app (default: the username)")
     a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     a.set_defaults(func=_add)
@@ -50,7 +52,7 @@ def add_parser(subparsers) -> None:
     e.add_argument("name")
     e.set_defaults(func=lambda args: _set_active(args, True))
 
-    r = sub.add_parser("reset", help="set a new password and lift a lockout")
+    r = sub.add_parser("reset", help="set a new password (ends the sign-in delays of the name and the user's sessions)")
     r.add_argument("name")
     r.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     r.set_defaults(func=_reset)
@@ -88,7 +90,8 @@ def _read_password(from_stdin: bool) -> Optional[str]:
 
 def _add(args) -> int:
     store, registry = _store(), _registry()
-    problems = accounts.new_user_problems(store, registry, args.name, args.role, args.unit, args.scheme, "x" * 99)
+    problems = accounts.new_user_problems(store, registry, args.name, args.role, args.unit, args.scheme, None,
+                                          regions=args.region)
     if problems:  # before asking for a password that would be thrown away
         return _err("".join(problems))
     password = _read_password(args.password_stdin)
@@ -96,7 +99,7 @@ def _add(args) -> int:
         return _err("两次输入的密码不一致。")
     try:
         row = accounts.create_user(store, registry, args.name, args.role, password, args.display_name,
-                                   args.unit, args.scheme)
+                                   args.unit, args.scheme, regions=args.region)
     except StoreError as exc:
         return _err(str(exc))
     print(f"已新增用户 {row.username}({ROLE_LABELS[row.role]})")
@@ -109,12 +112,12 @@ def _list(args) -> int:
     if not users:
         print("还没有用户。新增第一个管理员:python -m dashboard users add NAME --role admin")
         return 0
-    now = accounts.now_utc()
     for u in users:
-        state = "停用" if not u.active else ("锁定" if u.locked_until and u.locked_until > now else "启用")
+        state = "停用" if not u.active else "启用"
         extra = ""
         if u.role == "reporter":
-            extra = f"  单位:{'、'.join(u.units)}  方案:{'、'.join(u.schemes) or '全部'}"
+            extra = (f"  单位:{'、'.join(u.units)}  方案:{'、'.join(u.schemes) or '全部'}"
+                     f"  地区:{'、'.join(u.regions) or '全部'}")
         print(f"{u.username}\t{u.role}\t{state}\t{u.display_name}{extra}")
     return 0
 

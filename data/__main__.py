@@ -1,15 +1,16 @@
 """Database commands.
 
     python -m data init                      create or upgrade the schema
-    python -m data demo                      init + load the demo dataset
+    python -m data demo [--force]            init + load the demo dataset
     python -m data import FILE [--dry-run] [--user NAME] [--region NAME]
     python -m data history INDICATOR_ID [--period 2024Q2] [--region NAME] [--format json|table]
     python -m data template SCHEME UNIT PERIOD OUT.xlsx [--region NAME]
 
 The database is ``--url``, else the environment's DATABASE_URL, else
-sqlite:///instance/monitor.db (relative to the repository root). ``demo``
-prefers DEMO_DATABASE_URL and defaults to sqlite:///instance/demo.db, so the
-demo never fills the real database by accident.
+sqlite:///instance/monitor.db (relative to the repository root). ``demo`` uses
+``--url``, else DEMO_DATABASE_URL, else sqlite:///instance/demo.db — never
+DATABASE_URL — and refuses a database that holds real users or values unless
+``--force``, so the demo never fills the real database by accident.
 """
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def _url(args, demo: bool = False) -> str:
         return args.url
     env = os.environ
     if demo:
-        return env.get("DEMO_DATABASE_URL") or env.get("DATABASE_URL") or DEMO_DEFAULT_URL
+        # Never DATABASE_URL: that is the real database (issue 14, finding 15).
+        return env.get("DEMO_DATABASE_URL") or DEMO_DEFAULT_URL
     return env.get("DATABASE_URL") or DEFAULT_URL
 
 
@@ -74,8 +76,14 @@ def cmd_demo(args) -> int:
     url = _url(args, demo=True)
     engine, before = _open(url)
     print(("已创建" if before is None else "已检查") + f"数据库结构:{_shown(url)}")
+    store = Store(engine)
+    real = demo_refusal(store)
+    if real and not args.force:
+        engine.dispose()
+        print(f"错误:{real},不能载入示例数据(确需载入请加 --force)。数据库:{_shown(url)}", file=sys.stderr)
+        return 1
     try:
-        summary = load_demo(Store(engine), _registry())
+        summary = load_demo(store, _registry())
     except StoreError as exc:
         print(f"错误:{exc}", file=sys.stderr)
         return 1
@@ -91,6 +99,17 @@ def cmd_demo(args) -> int:
         else:
             print(f"{scheme_id}:指标库中没有该方案,已跳过")
     return 0
+
+
+def demo_refusal(store) -> Optional[str]:
+    """Why this database looks real (users not made by the demo, or values entered
+    other than by the demo loader), or None."""
+    real_users = [u.username for u in store.list_users() if not u.demo]
+    if real_users:
+        return f"数据库中已有正式用户({'、'.join(real_users[:5])}{'等' if len(real_users) > 5 else ''})"
+    if store.has_non_demo_data():
+        return "数据库中已有正式填报数据"
+    return None
 
 
 def cmd_import(args) -> int:
@@ -189,7 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     sub.add_parser("init", help="创建或升级数据库结构(可重复执行)").set_defaults(func=cmd_init)
-    sub.add_parser("demo", help="建库并载入示例数据(可重复执行)").set_defaults(func=cmd_demo)
+    demo = sub.add_parser("demo", help="建库并载入示例数据(可重复执行;默认库 DEMO_DATABASE_URL 或 instance/demo.db)")
+    demo.add_argument("--force", action="store_true", help="数据库中已有正式用户或数据时也载入(慎用)")
+    demo.set_defaults(func=cmd_demo)
 
     imp = sub.add_parser("import", help="从CSV或XLSX文件导入填报值(全部成功或全部不写入)")
     imp.add_argument("file")

@@ -172,12 +172,30 @@ class User(Base):
     failed_count: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Bumped by sign-out, a new password and disabling: every session cookie carries
+    # the generation it began with, so all older copies stop working at once.
+    session_gen: Mapped[int] = mapped_column(Integer, default=0)
+    # Created by the demo loader: may sign in only on a server running in demo mode.
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Regions a reporter may report for; None or empty: every region.
+    regions: Mapped[Optional[list]] = mapped_column(JSON, nullable=True)
 
 
 class LoginEvent(Base):
     __tablename__ = "login_event"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     success: Mapped[bool] = mapped_column(Boolean)
     ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per key ("ip:<address>", "name:<username>", "pair:<address>|<username>"),
+    for the growing delays of dashboard.accounts; a row not updated for a day is forgotten."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    until: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

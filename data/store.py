@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Optional, Union
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable, Optional, Union
 
-from sqlalchemy import Engine, Integer, String, cast, func, select, update
+from sqlalchemy import Engine, Integer, String, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from indicators.model import Baseline, Indicator
@@ -24,8 +24,8 @@ from indicators.values import check_value, same_value
 from .db import make_engine
 from .errors import (ConflictError, DuplicateError, ImportRejected, InvalidValueError, LockedError, NotFoundError,
                      StoreError, TransitionError)
-from .models import (BaselineValue, LoginEvent, Meta, Observation, ReferenceValue, Region, Revision, Submission,
-                     SubmissionEvent, User)
+from .models import (BaselineValue, LoginEvent, LoginThrottle, Meta, Observation, ReferenceValue, Region, Revision,
+                     Submission, SubmissionEvent, User)
 
 __all__ = [
     "Store", "ObservationRow", "RevisionRow", "SubmissionRow", "SubmissionEventRow", "ReferenceRow", "BaselineRow",
@@ -139,6 +139,9 @@ class UserRow:
     failed_count: int
     locked_until: Optional[datetime]
     created_at: datetime
+    session_gen: int = 0
+    demo: bool = False
+    regions: list[str] = field(default_factory=list)   # empty: every region
 
 
 @dataclass(frozen=True)
@@ -252,7 +255,7 @@ def _base_row(b: BaselineValue, region: str) -> BaselineRow:
 def _user_row(u: User) -> UserRow:
     return UserRow(u.id, u.username, u.display_name or "", u.role, list(u.units or []), list(u.schemes or []),
                    u.password_hash or "", bool(u.active), u.failed_count or 0, _utc(u.locked_until),
-                   _utc(u.created_at))
+                   _utc(u.created_at), u.session_gen or 0, bool(u.demo), list(u.regions or []))
 
 
 def _conflict_message(current: ObservationRow) -> str:
@@ -826,7 +829,8 @@ class Store:
             return sorted((_user_row(u) for u in s.scalars(select(User))), key=lambda u: u.username)
 
     def add_user(self, username: str, role: str, password_hash: str = "", display_name: str = "",
-                 units: Iterable[str] = (), schemes: Iterable[str] = (), active: bool = True) -> UserRow:
+                 units: Iterable[str] = (), schemes: Iterable[str] = (), active: bool = True,
+                 regions: Iterable[str] = (), demo: bool = False) -> UserRow:
         username = (username or "").strip()
         if not username:
             raise StoreError("用户名不能为空")
@@ -837,12 +841,12 @@ class Store:
                 raise DuplicateError(f"用户名“{username}”已存在")
             u = User(username=username, display_name=display_name or username, role=role, units=list(units),
                      schemes=list(schemes), password_hash=password_hash, active=active, failed_count=0,
-                     created_at=_now())
+                     created_at=_now(), session_gen=0, demo=demo, regions=list(regions))
             s.add(u)
             s.flush()
             return _user_row(u)
 
-    _USER_FIELDS = {"display_name", "role", "units", "schemes", "password_hash", "active", "failed_count",
+    _USER_FIELDS = {"display_name", "role", "units", "schemes", "regions", "password_hash", "active", "failed_count",
                     "locked_until"}
 
     def update_user(self, username: str, **changes: Any) -> UserRow:
@@ -851,21 +855,77 @@ class Store:
             raise TypeError(f"update_user: unknown fields {sorted(unknown)}")
         if "role" in changes and changes["role"] not in ROLES:
             raise StoreError(f"未知角色:{changes['role']}")
-        for key in ("units", "schemes"):
+        for key in ("units", "schemes", "regions"):
             if key in changes:
-                changes[key] = list(changes[key])
+                changes[key] = list(changes[key] or [])
         with Session(self.engine, expire_on_commit=False) as s, s.begin():
             u = s.scalar(select(User).where(User.username == username))
             if u is None:
                 raise NotFoundError(f"用户“{username}”不存在")
+            # A new password or disabling ends every open session of the user, whoever changes it.
+            ends_sessions = ("password_hash" in changes and changes["password_hash"] != u.password_hash) \
+                or ("active" in changes and not changes["active"] and u.active)
             for k, v in changes.items():
                 setattr(u, k, v)
+            if ends_sessions:
+                u.session_gen = (u.session_gen or 0) + 1
             s.flush()
             return _user_row(u)
 
-    def record_login(self, username: str, success: bool, ip: str = "", at: Optional[datetime] = None) -> None:
+    def end_sessions(self, username: str) -> UserRow:
+        """Invalidate every session of ``username`` (sign-out ends all copies of the cookie)."""
+        with Session(self.engine, expire_on_commit=False) as s, s.begin():
+            u = s.scalar(select(User).where(User.username == username))
+            if u is None:
+                raise NotFoundError(f"用户“{username}”不存在")
+            u.session_gen = (u.session_gen or 0) + 1
+            s.flush()
+            return _user_row(u)
+
+    def record_login(self, username: str, success: bool, ip: str = "", at: Optional[datetime] = None,
+                     keep_days: int = 90, keep_rows: int = 100_000) -> None:
+        """Log one sign-in attempt and keep the log bounded: rows older than ``keep_days``
+        and all but the newest ``keep_rows`` go (both deletes use an index)."""
+        at = at or _now()
         with Session(self.engine) as s, s.begin():
-            s.add(LoginEvent(username=username, success=success, ip=ip or "", at=at or _now()))
+            e = LoginEvent(username=username[:64], success=success, ip=(ip or "")[:64], at=at)
+            s.add(e)
+            s.flush()
+            s.execute(delete(LoginEvent).where(LoginEvent.at < at - timedelta(days=keep_days)))
+            s.execute(delete(LoginEvent).where(LoginEvent.id <= e.id - keep_rows))
+
+    def login_event_count(self) -> int:
+        with self._read() as s:
+            return s.scalar(select(func.count()).select_from(LoginEvent)) or 0
+
+    def throttles(self, keys: Iterable[str], since: datetime) -> dict[str, tuple[int, Optional[datetime]]]:
+        """{key: (failures, until)} of the sign-in throttle rows updated since ``since``."""
+        keys = list(keys)
+        with self._read() as s:
+            rows = s.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys),
+                                                         LoginThrottle.updated_at >= since))
+            return {t.key: (t.failures, _utc(t.until)) for t in rows}
+
+    def throttle_fail(self, keys: Iterable[str], now: datetime, since: datetime,
+                      until: Callable[[str, int], Optional[datetime]]) -> dict[str, int]:
+        """Count one more failure for each key (a row older than ``since`` starts again
+        from 0), set ``until(key, failures)``, drop rows older than ``since``. Returns the counts."""
+        counts = {}
+        with Session(self.engine) as s, s.begin():
+            s.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < since))
+            for key in keys:
+                t = s.get(LoginThrottle, key, with_for_update=True)
+                if t is None:
+                    t = LoginThrottle(key=key, failures=0)
+                    s.add(t)
+                t.failures = (t.failures or 0) + 1
+                t.until, t.updated_at = until(key, t.failures), now
+                counts[key] = t.failures
+        return counts
+
+    def throttle_clear(self, keys: Iterable[str]) -> None:
+        with Session(self.engine) as s, s.begin():
+            s.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(list(keys))))
 
     def login_events(self, username: Optional[str] = None, limit: int = 100) -> list[LoginRow]:
         """Newest first."""

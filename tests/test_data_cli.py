@@ -22,7 +22,8 @@ IND = "anning_invention_grants_annual"
 def db(monkeypatch, tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.delenv("DEMO_DATABASE_URL", raising=False)
+    # `demo` never uses DATABASE_URL (issue 14, finding 15): point both at the test file.
+    monkeypatch.setenv("DEMO_DATABASE_URL", url)
     return url
 
 

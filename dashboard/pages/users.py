@@ -1,5 +1,5 @@
 """用户管理 (admins only): add users, disable/enable them, reset passwords, assign
-units and schemes to reporters; the latest sign-ins.
+units, schemes and regions to reporters; the latest sign-ins.
 
 Every callback checks ``require_admin`` on the server (``guarded("admin")``):
 the navbar hiding the page from others is only a convenience.
@@ -31,6 +31,7 @@ ADD_DISPLAY = "usr-add-display"
 ADD_ROLE = "usr-add-role"
 ADD_UNITS = "usr-add-units"
 ADD_SCHEMES = "usr-add-schemes"
+ADD_REGIONS = "usr-add-regions"
 ADD_PASSWORD = "usr-add-password"
 ADD_BUTTON = "usr-add-button"
 ADD_MSG = "usr-add-msg"
@@ -39,6 +40,7 @@ EDIT_DISPLAY = "usr-edit-display"
 EDIT_ROLE = "usr-edit-role"
 EDIT_UNITS = "usr-edit-units"
 EDIT_SCHEMES = "usr-edit-schemes"
+EDIT_REGIONS = "usr-edit-regions"
 EDIT_ACTIVE = "usr-edit-active"
 EDIT_SAVE = "usr-edit-save"
 EDIT_PASSWORD = "usr-edit-password"
@@ -72,6 +74,10 @@ def _scheme_options(registry):
     return [{"label": f"{s.short_name} · {s.name}", "value": s.id} for s in registry.schemes.values()]
 
 
+def _region_options(store, registry):
+    return [{"label": r, "value": r} for r in accounts.known_regions(store, registry)]
+
+
 def _field(label, control, id_, hint=""):
     parts = [dbc.Label(label, html_for=id_, className="small mb-0 fw-semibold"), control]
     if hint:
@@ -81,7 +87,7 @@ def _field(label, control, id_, hint=""):
 
 def layout(service, search, **_):
     reg = service.registry
-    units, schemes = _unit_options(reg), _scheme_options(reg)
+    units, schemes, regions = _unit_options(reg), _scheme_options(reg), _region_options(service.store, reg)
     add_form = html.Section([
         html.H2("新增用户", className="section-title"),
         dbc.Row([
@@ -92,11 +98,13 @@ def layout(service, search, **_):
         dbc.Row([
             dbc.Col(_field("角色", dbc.Select(id=ADD_ROLE, options=_role_options(), value="reporter"), ADD_ROLE), md=6),
             dbc.Col(_field("初始密码", dbc.Input(id=ADD_PASSWORD, type="password", autoComplete="new-password"),
-                           ADD_PASSWORD, f"至少{accounts.MIN_PASSWORD}个字符"), md=6),
+                           ADD_PASSWORD, f"至少{accounts.MIN_PASSWORD}个字符(管理员{accounts.MIN_ADMIN_PASSWORD}个),"
+                                         "不能是常见密码"), md=6),
         ], className="g-2"),
         _field("负责单位", dcc.Dropdown(id=ADD_UNITS, options=units, multi=True, placeholder="填报员必选,可多选"), ADD_UNITS),
-        _field("方案", dcc.Dropdown(id=ADD_SCHEMES, options=schemes, multi=True, placeholder="不选:全部方案"), ADD_SCHEMES,
-               "负责单位和方案只对填报员有效:填报员只能填报、报送这些单位在这些方案下的指标。"),
+        _field("方案", dcc.Dropdown(id=ADD_SCHEMES, options=schemes, multi=True, placeholder="不选:全部方案"), ADD_SCHEMES),
+        _field("地区", dcc.Dropdown(id=ADD_REGIONS, options=regions, multi=True, placeholder="不选:全部地区"), ADD_REGIONS,
+               "负责单位、方案和地区只对填报员有效:填报员只能填报、报送这些单位在这些方案、地区下的指标。"),
         dbc.Button("新增用户", id=ADD_BUTTON, color="primary", size="sm"),
         html.Div(id=ADD_MSG, **{"aria-live": "polite"}),
     ], className="section")
@@ -111,11 +119,12 @@ def layout(service, search, **_):
         ], className="g-2"),
         _field("负责单位", dcc.Dropdown(id=EDIT_UNITS, options=units, multi=True), EDIT_UNITS),
         _field("方案", dcc.Dropdown(id=EDIT_SCHEMES, options=schemes, multi=True, placeholder="不选:全部方案"), EDIT_SCHEMES),
+        _field("地区", dcc.Dropdown(id=EDIT_REGIONS, options=regions, multi=True, placeholder="不选:全部地区"), EDIT_REGIONS),
         dbc.Button("保存修改", id=EDIT_SAVE, color="primary", size="sm"),
         html.Hr(className="my-2"),
         dbc.Row([
             dbc.Col(_field("新密码", dbc.Input(id=EDIT_PASSWORD, type="password", autoComplete="new-password"),
-                           EDIT_PASSWORD, "重置密码同时解除锁定;该用户已登录的会话随即失效。"), md=8),
+                           EDIT_PASSWORD, "重置密码同时解除登录限制;该用户已登录的会话随即失效。"), md=8),
             dbc.Col(dbc.Button("重置密码", id=EDIT_RESET, color="warning", size="sm", className="mt-4"), md=4),
         ], className="g-2"),
         html.Div(id=EDIT_MSG, **{"aria-live": "polite"}),
@@ -135,25 +144,30 @@ def _fmt_time(dt) -> str:
     return dt.astimezone().strftime("%Y-%m-%d %H:%M") if dt else ""
 
 
-def _status(row, now) -> html.Span:
+def _status(row, wait_until) -> html.Span:
     if not row.active:
         return html.Span("已停用", className="badge text-bg-secondary")
-    if row.locked_until is not None and row.locked_until > now:
-        return html.Span(f"锁定至{_fmt_time(row.locked_until)[11:]}", className="badge text-bg-danger")
+    if wait_until is not None:
+        # Failed sign-ins: clients that failed wait until then; the owner from another client is not held up.
+        return html.Span(f"登录受限至{_fmt_time(wait_until)[11:]}", className="badge text-bg-warning")
     return html.Span("启用", className="badge text-bg-success")
 
 
 def _users_table(store, registry):
-    now = accounts.now_utc()
+    users = store.list_users()
+    waits = accounts.name_waits(store, [u.username for u in users])
     rows = []
-    for u in store.list_users():
+    for u in users:
         schemes = "、".join(registry.schemes[s].short_name if s in registry.schemes else s for s in u.schemes)
+        everywhere = "全部" if u.role == "reporter" else "—"
         rows.append(html.Tr([
             html.Td(html.Code(u.username)), html.Td(u.display_name), html.Td(ROLE_LABELS.get(u.role, u.role)),
-            html.Td("、".join(u.units) or "—"), html.Td(schemes or ("全部" if u.role == "reporter" else "—")),
-            html.Td(_status(u, now)), html.Td(_fmt_time(u.created_at), className="text-nowrap"),
+            html.Td("、".join(u.units) or "—"), html.Td(schemes or everywhere),
+            html.Td("、".join(u.regions) or everywhere),
+            html.Td(_status(u, waits.get(u.username))), html.Td(_fmt_time(u.created_at), className="text-nowrap"),
         ], **{"data-username": u.username}))
-    head = html.Thead(html.Tr([html.Th(h) for h in ("用户名", "姓名或单位", "角色", "负责单位", "方案", "状态", "创建时间")]))
+    head = html.Thead(html.Tr([html.Th(h) for h in ("用户名", "姓名或单位", "角色", "负责单位", "方案", "地区", "状态",
+                                                    "创建时间")]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, className="users-table mb-0")
 
 
@@ -189,15 +203,16 @@ def register(app, service):
         Output(ADD_PASSWORD, "value"),
         Input(ADD_BUTTON, "n_clicks"),
         State(ADD_USERNAME, "value"), State(ADD_DISPLAY, "value"), State(ADD_ROLE, "value"),
-        State(ADD_UNITS, "value"), State(ADD_SCHEMES, "value"), State(ADD_PASSWORD, "value"), State(VERSION, "data"),
+        State(ADD_UNITS, "value"), State(ADD_SCHEMES, "value"), State(ADD_REGIONS, "value"),
+        State(ADD_PASSWORD, "value"), State(VERSION, "data"),
         prevent_initial_call=True,
     )
     @guarded("admin", refused=lambda msg: (_alert(msg), no_update, no_update))
-    def add(_n, username, display, role, units, schemes, password, version):
+    def add(_n, username, display, role, units, schemes, regions, password, version):
         admin = current_identity()
         try:
             row = accounts.create_user(store, registry, username or "", role or "", password or "", display or "",
-                                       units or [], schemes or [], demo=settings.demo)
+                                       units or [], schemes or [], demo=settings.demo, regions=regions or [])
         except StoreError as exc:
             return _alert(str(exc)), no_update, no_update
         log.info("user added: %s (%s) by %s", row.username, row.role, admin.username)
@@ -205,32 +220,35 @@ def register(app, service):
 
     @app.callback(
         Output(EDIT_DISPLAY, "value"), Output(EDIT_ROLE, "value"), Output(EDIT_UNITS, "value"),
-        Output(EDIT_SCHEMES, "value"), Output(EDIT_ACTIVE, "value"), Output(EDIT_MSG, "children"),
+        Output(EDIT_SCHEMES, "value"), Output(EDIT_REGIONS, "value"), Output(EDIT_ACTIVE, "value"),
+        Output(EDIT_MSG, "children"),
         Input(EDIT_USER, "value"),
         prevent_initial_call=True,
     )
-    @guarded("admin", refused=lambda msg: (no_update,) * 5 + (_alert(msg),))
+    @guarded("admin", refused=lambda msg: (no_update,) * 6 + (_alert(msg),))
     def load(username):
         row = store.get_user(username) if username else None
         if row is None:
-            return "", None, [], [], True, None
-        return row.display_name, row.role, row.units, row.schemes, row.active, None
+            return "", None, [], [], [], True, None
+        return row.display_name, row.role, row.units, row.schemes, row.regions, row.active, None
 
     @app.callback(
         Output(EDIT_MSG, "children", allow_duplicate=True), Output(VERSION, "data", allow_duplicate=True),
         Input(EDIT_SAVE, "n_clicks"),
         State(EDIT_USER, "value"), State(EDIT_DISPLAY, "value"), State(EDIT_ROLE, "value"),
-        State(EDIT_UNITS, "value"), State(EDIT_SCHEMES, "value"), State(EDIT_ACTIVE, "value"), State(VERSION, "data"),
+        State(EDIT_UNITS, "value"), State(EDIT_SCHEMES, "value"), State(EDIT_REGIONS, "value"),
+        State(EDIT_ACTIVE, "value"), State(VERSION, "data"),
         prevent_initial_call=True,
     )
     @guarded("admin", refused=lambda msg: (_alert(msg), no_update))
-    def save(_n, username, display, role, units, schemes, active, version):
+    def save(_n, username, display, role, units, schemes, regions, active, version):
         admin = current_identity()
         row = store.get_user(username) if username else None
         if row is None:
             return _alert("请先选择要修改的用户。"), no_update
-        units, schemes, active = list(units or []), list(schemes or []), bool(active)
-        problems = accounts.user_problems(registry, role or "", units, schemes)
+        units, schemes, regions, active = list(units or []), list(schemes or []), list(regions or []), bool(active)
+        problems = accounts.user_problems(registry, role or "", units, schemes, regions,
+                                          accounts.known_regions(store, registry))
         if username == admin.username and (role != "admin" or not active):
             problems.append("不能停用自己的账号,也不能取消自己的管理员角色。")
         elif row.role == "admin" and (role != "admin" or not active) and _active_admins(store, username) == 0:
@@ -238,10 +256,11 @@ def register(app, service):
         if problems:
             return _alert("".join(problems)), no_update
         if role != "reporter":
-            units, schemes = [], []
+            units, schemes, regions = [], [], []
         store.update_user(username, display_name=(display or "").strip() or username, role=role, units=units,
-                          schemes=schemes, active=active)
-        log.info("user changed: %s role=%s active=%s units=%s by %s", username, role, active, units, admin.username)
+                          schemes=schemes, regions=regions, active=active)
+        log.info("user changed: %s role=%s active=%s units=%s regions=%s by %s", username, role, active, units,
+                 regions, admin.username)
         return _alert(f"已保存用户“{username}”的修改。", "success"), (version or 0) + 1
 
     @app.callback(
@@ -265,4 +284,4 @@ def register(app, service):
         if username == admin.username:
             auth.renew_session(row)  # otherwise the admin's own session would end with the old password
         log.info("password reset: %s by %s", username, admin.username)
-        return _alert(f"已重置“{username}”的密码并解除锁定。", "success"), (version or 0) + 1, ""
+        return _alert(f"已重置“{username}”的密码并解除登录限制。", "success"), (version or 0) + 1, ""
