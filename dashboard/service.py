@@ -20,6 +20,8 @@ from indicators.periods import Quarter, quarter_range
 from indicators.registry import Registry
 from indicators.status import Result, evaluate
 
+from . import datastatus
+
 _MAX_CACHE = 50_000
 
 
@@ -65,6 +67,7 @@ class MonitorService:
         self._data = _LRU(256)
         self._results = _LRU(_MAX_CACHE)
         self._regions = _LRU(16)
+        self._data_status = _LRU(1024)
 
     # --- registry lookups -------------------------------------------------
     def scheme(self, scheme_id: str) -> Scheme:
@@ -180,3 +183,53 @@ class MonitorService:
         for ind in self.lacking(scheme_id, region, quarter):
             out.setdefault(ind.reporting_unit, []).append(ind)
         return out
+
+    # --- data status (已审核 / 待审核 / 已退回 / 未报送) ------------------------
+    def unit_states(self, scheme_id: str, region: str, quarter: Quarter) -> dict[str, str]:
+        """Reporting unit -> data status of its submission for ``quarter`` (units without
+        a submission are absent: drafts). One query for the quarter's submissions; the
+        events are read only for a draft that has a submission row (a returned one)."""
+        out = {}
+        for sub in self.store.submissions(scheme_id, region, quarter):
+            last = None
+            if sub.state == "draft":
+                events = self.store.submission_events(scheme_id, region, sub.unit, quarter)
+                last = events[-1].action if events else None
+            out[sub.unit] = datastatus.unit_state(sub.state, last)
+        return out
+
+    def data_status(self, scheme_id: str, region: str, quarter: Quarter) -> datastatus.DataStatus:
+        """Per indicator the data status of its figure for ``quarter`` and the approved
+        count (dashboard/datastatus.py). Cached on data_version: approving, returning and
+        saving all bump it."""
+        key = (scheme_id, region, quarter.index, self.data_version())
+        found = self._data_status.get(key)
+        if found is None:
+            found = datastatus.data_status(self.indicators(scheme_id), quarter,
+                                           self.data(scheme_id, region).observations,
+                                           self.unit_states(scheme_id, region, quarter))
+            self._data_status.put(key, found)
+        return found
+
+    # --- people ---------------------------------------------------------------
+    def display_names(self) -> dict[str, str]:
+        """Username -> display name (a name not found is shown as stored: e.g. 示例数据).
+
+        Users are not covered by data_version, so this is cached per request only
+        (flask.g): a page or export reads the users once, and a renamed user shows
+        the new name on the next request, in every worker. Outside a request (the
+        report command, tests) it reads afresh on every call.
+        """
+        if has_request_context():
+            names = g.get("monitor_display_names")
+            if names is None:
+                names = g.monitor_display_names = self._read_display_names()
+            return names
+        return self._read_display_names()
+
+    def _read_display_names(self) -> dict[str, str]:
+        return {u.username: u.display_name or u.username for u in self.store.list_users()}
+
+    def display_name(self, username: Optional[str]) -> str:
+        """One person's display name ("" for none)."""
+        return self.display_names().get(username, username) if username else ""
