@@ -70,6 +70,12 @@ def label(status: Optional[str]) -> str:
     return LABELS.get(status or "", "")
 
 
+def mark(status: Optional[str]) -> Optional[str]:
+    """The status to mark next to a figure: only figures not yet approved are marked
+    (what still needs review stands out; an approved figure needs no badge)."""
+    return None if status == APPROVED else status
+
+
 def data_status(indicators: Iterable[Indicator], quarter: Quarter,
                 observations: Mapping[str, Mapping[Quarter, Optional[float]]],
                 unit_states: Mapping[str, str]) -> DataStatus:

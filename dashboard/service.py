@@ -229,7 +229,3 @@ class MonitorService:
 
     def _read_display_names(self) -> dict[str, str]:
         return {u.username: u.display_name or u.username for u in self.store.list_users()}
-
-    def display_name(self, username: Optional[str]) -> str:
-        """One person's display name ("" for none)."""
-        return self.display_names().get(username, username) if username else ""
