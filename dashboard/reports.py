@@ -277,9 +277,9 @@ def method_notes(data: ReportData) -> list[str]:
         f"(表中括注沿用的最近一次填报季度);{Status.not_due.shape} 未到期:指标尚未开始计算。",
         "完成指数:已到期指标得分的平均数×100,达标、正常计1分,预警、滞后、逾期未达标按完成进度计(不超过1分),未填报计0分。",
         f"数据来源:本平台各责任单位季度填报,数据版本{data.data_version},生成日期{data.generated.isoformat()}。",
-        "数据状态:本季度数值按其填报单位本季度的报送情况标注:" + ";".join(
-            f"{datastatus.LABELS[s]}:{datastatus.EXPLANATIONS[s]}" for s in datastatus.DATA_STATUSES)
-        + "。本季度未填报数值的指标标“—”。",
+        "数据状态:评价所用的数值按其所属季度(一般为本季度;截止日期已过的指标为截止季度)填报单位的报送情况标注:"
+        + ";".join(f"{datastatus.LABELS[s]}:{datastatus.EXPLANATIONS[s]}" for s in datastatus.DATA_STATUSES)
+        + "。沿用以前季度数值或无数值的指标标“—”。",
     ]
 
 

@@ -186,28 +186,35 @@ class MonitorService:
 
     # --- data status (已审核 / 待审核 / 已退回 / 未报送) ------------------------
     def unit_states(self, scheme_id: str, region: str, quarter: Quarter) -> dict[str, str]:
-        """Reporting unit -> data status of its submission for ``quarter`` (units without
-        a submission are absent: drafts). One query for the quarter's submissions; the
-        events are read only for a draft that has a submission row (a returned one)."""
-        out = {}
-        for sub in self.store.submissions(scheme_id, region, quarter):
-            last = None
-            if sub.state == "draft":
-                events = self.store.submission_events(scheme_id, region, sub.unit, quarter)
-                last = events[-1].action if events else None
-            out[sub.unit] = datastatus.unit_state(sub.state, last)
-        return out
-
-    def data_status(self, scheme_id: str, region: str, quarter: Quarter) -> datastatus.DataStatus:
-        """Per indicator the data status of its figure for ``quarter`` and the approved
-        count (dashboard/datastatus.py). Cached on data_version: approving, returning and
-        saving all bump it."""
-        key = (scheme_id, region, quarter.index, self.data_version())
+        """Reporting unit -> data status of its submission for ``quarter`` (units without a
+        submission are absent: drafts). One query for the quarter's submissions of the region;
+        events are read only for a draft with a submission row (returned, or one day a saved
+        draft). Cached on data_version: submit, approve and reopen all bump it."""
+        key = ("units", scheme_id, region, quarter.index, self.data_version())
         found = self._data_status.get(key)
         if found is None:
+            found = {}
+            for sub in self.store.submissions(scheme_id, region, quarter):
+                last = None
+                if sub.state == "draft":
+                    events = self.store.submission_events(scheme_id, region, sub.unit, quarter)
+                    last = events[-1].action if events else None
+                found[sub.unit] = datastatus.unit_state(sub.state, last)
+            self._data_status.put(key, found)
+        return found
+
+    def data_status(self, scheme_id: str, region: str, quarter: Quarter) -> datastatus.DataStatus:
+        """Per indicator the data status of the figure shown as of ``quarter`` and the approved
+        count (rule: dashboard/datastatus.py). The submissions read are those of the quarters
+        whose values are shown: the selected one, and the deadline quarters of indicators past
+        their deadline. Cached on data_version."""
+        key = ("figures", scheme_id, region, quarter.index, self.data_version())
+        found = self._data_status.get(key)
+        if found is None:
+            shown = datastatus.shown_quarters(self.results(scheme_id, region, quarter))
+            states = {q: self.unit_states(scheme_id, region, q) for q in {quarter, *shown.values()} if q is not None}
             found = datastatus.data_status(self.indicators(scheme_id), quarter,
-                                           self.data(scheme_id, region).observations,
-                                           self.unit_states(scheme_id, region, quarter))
+                                           self.data(scheme_id, region).observations, states, shown)
             self._data_status.put(key, found)
         return found
 

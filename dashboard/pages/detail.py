@@ -92,7 +92,9 @@ def _values_table(service, ind, region, upto: Quarter, names: dict[str, str]):
     if not rows:
         return html.P("暂无填报记录。", className="text-muted")
     body = [html.Tr([html.Td(r.period.label), html.Td(fmt_value(r.value, ind)),
-                     html.Td(data_badge(service.data_status(ind.scheme, region, r.period).of(ind.id))),
+                     # Each quarter's own value: its unit's submission of that quarter.
+                     html.Td(data_badge(datastatus.figure_status(
+                         r.value, service.unit_states(ind.scheme, region, r.period), ind.reporting_unit))),
                      html.Td(r.note or ""),
                      html.Td(names.get(r.entered_by, r.entered_by or "")), html.Td(local_time(r.updated_at))],
                     **{"data-period": str(r.period)})
