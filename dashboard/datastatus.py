@@ -22,7 +22,7 @@ DATA_STATUSES = (APPROVED, SUBMITTED, RETURNED, DRAFT)
 LABELS = {APPROVED: "已审核", SUBMITTED: "待审核", RETURNED: "已退回", DRAFT: "未报送"}
 # What the badge's tooltip says (never colour alone: the label is the mark).
 EXPLANATIONS = {
-    APPROVED: "本季度数据已经领导小组办公室审核通过",
+    APPROVED: "该数值已经领导小组办公室审核通过",
     SUBMITTED: "填报单位已报送,等待领导小组办公室审核",
     RETURNED: "领导小组办公室已退回,等待填报单位修改后重新报送",
     DRAFT: "填报单位尚未报送(草稿),数据可能还会修改",

@@ -1,7 +1,7 @@
 """Screenshots of every page at 1366×768 and 1920×1080 in headless Chromium.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--base http://127.0.0.1:8050]
-    .venv/bin/python scripts/screenshots.py --only overview,detail --sizes 390x844   # phone
+    .venv/bin/python scripts/screenshots.py --only overview,detail --sizes 390x844 --full --max-height 2400  # phone
 
 Without --base it starts the demo app on a temporary database itself.
 Full-page captures: the window is resized to the page height after load.
@@ -29,8 +29,8 @@ PAGES = [
     ("overview_luzhou", "/?scheme=luzhou&q=2025Q2"),
     ("detail", "/indicator/anning_invention_grants_annual?q=2025Q2"),
     # A quarter under review: figures marked 待审核 / 未报送 (docs/entry.md, data status).
-    ("overview_review", "/?scheme=anning&q=2026Q2"),
-    ("detail_review", "/indicator/anning_invention_grants_annual?q=2026Q2"),
+    ("overview_review", "/?scheme=luzhou&q=2025Q4"),
+    ("detail_review", "/indicator/luzhou_ip_strong_enterprises?q=2025Q4"),
     ("units", "/units?scheme=anning&q=2025Q2"),
     ("stages", "/stages?scheme=anning&q=2025Q2"),
     ("registry", "/registry"),
@@ -78,7 +78,8 @@ def main():
     ap.add_argument("--out", default="docs/screenshots")
     ap.add_argument("--base")
     ap.add_argument("--login", help="user:password to sign in first")
-    ap.add_argument("--full", action="store_true", help="capture the whole page height")
+    ap.add_argument("--full", action="store_true", help="capture the whole page height (up to --max-height)")
+    ap.add_argument("--max-height", type=int, default=6000)
     ap.add_argument("--only", help="comma-separated page names to capture")
     ap.add_argument("--sizes", help="comma-separated window sizes, e.g. 390x844 (default: 1366x768,1920x1080)")
     args = ap.parse_args()
@@ -105,7 +106,7 @@ def main():
                 time.sleep(2.5)  # let callbacks and plotly finish drawing
                 if args.full:
                     height = drv.execute_script("return document.documentElement.scrollHeight")
-                    _resize(drv, w, min(height, 6000))
+                    _resize(drv, w, min(height, args.max_height))
                     time.sleep(1)
                 drv.save_screenshot(str(out / f"{name}_{w}x{h}.png"))
                 print("wrote", out / f"{name}_{w}x{h}.png")

@@ -114,7 +114,8 @@ def _history(service, ind, region, names: dict[str, str]):
                      html.Td(r.reason or "")])
             for r in sorted(revs, key=lambda r: r.at, reverse=True)[:50]]
     head = html.Thead(html.Tr([html.Th(h) for h in ("时间", "报告期", "原值", "新值", "修改人", "来源", "原因")]))
-    return dbc.Table([head, html.Tbody(body)], size="sm", className="history-table")
+    return html.Div(dbc.Table([head, html.Tbody(body)], size="sm", className="history-table mb-0"),
+                    className="table-responsive")
 
 
 def register(app, service):
