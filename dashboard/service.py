@@ -185,36 +185,34 @@ class MonitorService:
         return out
 
     # --- data status (已审核 / 待审核 / 已退回 / 未报送) ------------------------
-    def unit_states(self, scheme_id: str, region: str, quarter: Quarter) -> dict[str, str]:
-        """Reporting unit -> data status of its submission for ``quarter`` (units without a
-        submission are absent: drafts). One query for the quarter's submissions of the region;
-        events are read only for a draft with a submission row (returned, or one day a saved
-        draft). Cached on data_version: submit, approve and reopen all bump it."""
-        key = ("units", scheme_id, region, quarter.index, self.data_version())
+    def submission_states(self, scheme_id: str, region: str) -> dict[Quarter, dict[str, str]]:
+        """Quarter -> reporting unit -> data status of the unit's submission (units without a
+        submission are absent: drafts). One query for every quarter's submissions of the
+        region (``Store.submission_states``), cached on data_version: submit, approve and
+        reopen all bump it."""
+        key = ("units", scheme_id, region, self.data_version())
         found = self._data_status.get(key)
         if found is None:
             found = {}
-            for sub in self.store.submissions(scheme_id, region, quarter):
-                last = None
-                if sub.state == "draft":
-                    events = self.store.submission_events(scheme_id, region, sub.unit, quarter)
-                    last = events[-1].action if events else None
-                found[sub.unit] = datastatus.unit_state(sub.state, last)
+            for sub, last in self.store.submission_states(scheme_id, region):
+                found.setdefault(sub.period, {})[sub.unit] = datastatus.unit_state(sub.state, last)
             self._data_status.put(key, found)
         return found
 
+    def unit_states(self, scheme_id: str, region: str, quarter: Quarter) -> dict[str, str]:
+        """Reporting unit -> data status of its submission for ``quarter``."""
+        return self.submission_states(scheme_id, region).get(quarter, {})
+
     def data_status(self, scheme_id: str, region: str, quarter: Quarter) -> datastatus.DataStatus:
         """Per indicator the data status of the figure shown as of ``quarter`` and the approved
-        count (rule: dashboard/datastatus.py). The submissions read are those of the quarters
-        whose values are shown: the selected one, and the deadline quarters of indicators past
-        their deadline. Cached on data_version."""
+        count (rule: dashboard/datastatus.py). Cached on data_version."""
         key = ("figures", scheme_id, region, quarter.index, self.data_version())
         found = self._data_status.get(key)
         if found is None:
             shown = datastatus.shown_quarters(self.results(scheme_id, region, quarter))
-            states = {q: self.unit_states(scheme_id, region, q) for q in {quarter, *shown.values()} if q is not None}
             found = datastatus.data_status(self.indicators(scheme_id), quarter,
-                                           self.data(scheme_id, region).observations, states, shown)
+                                           self.data(scheme_id, region).observations,
+                                           self.submission_states(scheme_id, region), shown)
             self._data_status.put(key, found)
         return found
 

@@ -183,8 +183,9 @@ def test_service_data_status_is_cached_on_data_version(demo_app, monkeypatch):
     service = demo_app.server.extensions["monitor"]["service"]
     first = service.data_status(LZ, LZ_REGION, LZ_Q)
     calls = []
-    monkeypatch.setattr(service.store, "submissions", lambda *a: calls.append(a) or [])
+    monkeypatch.setattr(service.store, "submission_states", lambda *a: calls.append(a) or [])
     assert service.data_status(LZ, LZ_REGION, LZ_Q) is first and not calls
+    assert service.unit_states(LZ, LZ_REGION, Quarter(2025, 3)) and not calls
 
 
 def test_service_display_names(demo_app):
