@@ -7,9 +7,9 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from indicators.model import Indicator
+from indicators.statuses import SEVERITY, Status
 
 from . import datastatus
-from indicators.statuses import SEVERITY, Status
 
 FONT_FAMILY = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 

@@ -51,11 +51,11 @@ class Line:
 
     ind: Indicator
     res: Result
-    review: Optional[str] = None    # data status of the quarter's figure (dashboard/datastatus.py)
+    review: Optional[str] = None    # data status of the figure shown (dashboard/datastatus.py)
 
     @property
     def review_text(self) -> str:
-        """已审核 / 待审核 / 已退回 / 未报送, "—" when the quarter has no value."""
+        """已审核 / 待审核 / 已退回 / 未报送, "—" for a figure without one (no value of its own quarter)."""
         return datastatus.label(self.review) or "—"
 
     @property
@@ -556,7 +556,7 @@ def _counts_table(doc, data: ReportData) -> None:
 
 
 INDICATOR_HEADER = ("维度", "指标", "目标", "截止", "实际", "数据状态", "状态", "责任单位", "说明")
-INDICATOR_WIDTHS_CM = (1.0, 2.8, 2.0, 1.7, 1.8, 1.3, 1.7, 1.9, 2.8)
+INDICATOR_WIDTHS_CM = (1.0, 2.8, 2.0, 1.7, 1.8, 1.5, 1.7, 1.9, 2.6)
 
 
 def _indicator_table(doc, data: ReportData):
