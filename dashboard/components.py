@@ -9,6 +9,8 @@ from dash import html
 from indicators.model import Indicator
 from indicators.statuses import SEVERITY, Status
 
+from . import datastatus
+
 FONT_FAMILY = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 
 
@@ -53,6 +55,15 @@ def light(status: Status, indicator_id: str = "", size: str = "", stale: bool = 
         title=status.label + ("(沿用最近一次填报)" if stale else ""),
         **{"data-status": status.value, "data-indicator": indicator_id},
     )
+
+
+def data_badge(status: Optional[str]):
+    """The data status of a figure as a labelled badge (待审核, 已退回, 未报送, 已审核) with
+    its explanation as tooltip; None for a figure without one."""
+    if not status:
+        return None
+    return html.Span(datastatus.label(status), className=f"data-badge data-badge-{status}",
+                     title=datastatus.EXPLANATIONS[status], **{"data-review": status})
 
 
 def progress_bar(p: Optional[float], status: Status) -> html.Div:

@@ -17,6 +17,7 @@ from typing import Optional
 
 from indicators.statuses import SEVERITY, Status
 
+from . import datastatus
 from .components import TREND_ARROWS
 
 
@@ -39,6 +40,22 @@ def light(status: Status, indicator_id: str = "", size: str = "", stale: bool = 
     return (f"<span{attrs(class_=' '.join(cls), title=title, data_status=s.value, data_indicator=indicator_id)}>"
             f'<span class="light-shape" aria-hidden="true">{s.shape}</span>'
             f'<span class="light-label">{escape(s.label)}</span></span>')
+
+
+def data_badge(status: Optional[str]) -> str:
+    """As :func:`dashboard.components.data_badge`; "" for a figure without a data status."""
+    if not status:
+        return ""
+    return (f"<span{attrs(class_=f'data-badge data-badge-{status}', title=datastatus.EXPLANATIONS[status], data_review=status)}>"
+            f"{escape(datastatus.label(status))}</span>")
+
+
+def data_status_line(ds) -> str:
+    """The overview's line under the status counts: how many of the quarter's figures are approved."""
+    text = "数据审核:" + ds.summary_text()
+    if ds.approved < ds.reported:
+        text += "标有“待审核”“已退回”“未报送”的数值尚未经领导小组办公室审核。"
+    return f"<p{attrs(class_='data-approved-line', data_approved=ds.approved, data_reported=ds.reported)}>{escape(text)}</p>"
 
 
 def progress_bar(p: Optional[float], status: Status) -> str:

@@ -102,15 +102,19 @@ class UnitStatus:
         return self.handover.last_reason if self.state == RETURNED and self.handover else ""
 
 
+def handover_state(state: Optional[str], last_action: Optional[str] = None) -> str:
+    """approved | submitted | returned | draft from the store's submission state (None: no
+    submission) and its last event: a draft whose last event is a 退回 was returned."""
+    if state in (APPROVED, SUBMITTED):
+        return state
+    return RETURNED if last_action == "reopen" else DRAFT
+
+
 def form_state(handover: Optional[Handover], anything_stored: bool) -> str:
-    if handover is not None:
-        if handover.state == "approved":
-            return APPROVED
-        if handover.state == "submitted":
-            return SUBMITTED
-        if handover.last_action == "reopen":
-            return RETURNED
-    return DRAFT if anything_stored else NOT_STARTED
+    state = handover_state(handover.state, handover.last_action) if handover is not None else DRAFT
+    if state == DRAFT and not anything_stored:
+        return NOT_STARTED
+    return state
 
 
 def unit_status(unit: str, quarter: Quarter, indicator_ids: Iterable[str], stored: Mapping[str, Stored],

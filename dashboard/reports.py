@@ -25,7 +25,7 @@ from indicators.rollup import Rollup, by_dimension, summarise
 from indicators.status import Result
 from indicators.statuses import SEVERITY, Status
 
-from . import figures
+from . import datastatus, figures
 from .components import fmt_value, target_text
 
 PathOrStream = Union[str, Path, IO[bytes]]
@@ -51,6 +51,12 @@ class Line:
 
     ind: Indicator
     res: Result
+    review: Optional[str] = None    # data status of the figure shown (dashboard/datastatus.py)
+
+    @property
+    def review_text(self) -> str:
+        """已审核 / 待审核 / 已退回 / 未报送, "—" for a figure without one (no value of its own quarter)."""
+        return datastatus.label(self.review) or "—"
 
     @property
     def actual_text(self) -> str:
@@ -74,7 +80,7 @@ class Note:
     period: Quarter
     value: str
     note: str
-    entered_by: str
+    entered_by: str                 # display name
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ class ReportData:
     total: Rollup
     dimensions: dict[str, Rollup]
     notes: list[Note]
+    review: datastatus.DataStatus   # the quarter's data status: approved count
 
     @property
     def title(self) -> str:
@@ -109,19 +116,22 @@ def gather(service, scheme_id: str, region: str, quarter: Quarter, today: Option
     inds = {i.id: i for i in service.indicators(scheme_id)}
     results = service.results(scheme_id, region, quarter)
     order = {d: n for n, d in enumerate(scheme.dimensions)}
-    lines = [Line(inds[r.indicator_id], r) for r in results]
+    review = service.data_status(scheme_id, region, quarter)
+    lines = [Line(inds[r.indicator_id], r, review.of(r.indicator_id)) for r in results]
     # Stable sort keeps registry order inside a dimension.
     lines.sort(key=lambda ln: order.get(ln.ind.dimension, len(order)))
     notes = []
+    names = service.display_names()
     for ln in lines:
         for row in service.store.observation_rows(ln.ind.id, region):
             if row.period <= quarter and (row.note or "").strip():
                 notes.append(Note(ln.ind, row.period, fmt_value(row.value, ln.ind), row.note.strip(),
-                                  row.entered_by or ""))
+                                  names.get(row.entered_by, row.entered_by or "")))
     return ReportData(
         scheme=scheme, region=region, quarter=quarter, generated=today or date.today(),
         demo=service.store.is_demo(), data_version=service.store.data_version(), lines=lines,
         total=summarise("合计", results), dimensions=by_dimension(results, service.registry), notes=notes,
+        review=review,
     )
 
 
@@ -267,6 +277,9 @@ def method_notes(data: ReportData) -> list[str]:
         f"(表中括注沿用的最近一次填报季度);{Status.not_due.shape} 未到期:指标尚未开始计算。",
         "完成指数:已到期指标得分的平均数×100,达标、正常计1分,预警、滞后、逾期未达标按完成进度计(不超过1分),未填报计0分。",
         f"数据来源:本平台各责任单位季度填报,数据版本{data.data_version},生成日期{data.generated.isoformat()}。",
+        "数据状态:评价所用的数值按其所属季度(一般为本季度;截止日期已过的指标为截止季度)填报单位的报送情况标注:"
+        + ";".join(f"{datastatus.LABELS[s]}:{datastatus.EXPLANATIONS[s]}" for s in datastatus.DATA_STATUSES)
+        + "。沿用以前季度数值或无数值的指标标“—”。",
     ]
 
 
@@ -500,6 +513,9 @@ def _summary_paragraph(doc, data: ReportData) -> None:
     text = f"本方案共{t.total}项指标,已到评价期{t.due}项。截至{data.quarter.label}:" + "、".join(parts) + "。"
     if t.completion_index is not None:
         text += f"完成指数{t.completion_index:g}(满分100)。"
+    text += "数据审核:" + data.review.summary_text()
+    if data.review.approved < data.review.reported:
+        text += "未审核的数值在指标表“数据状态”栏注明,可能还会修改。"
     stage = data.scheme.stage_at(data.quarter.end)
     if stage is not None:
         end = stage.end.label if stage.end else "以后"
@@ -539,8 +555,8 @@ def _counts_table(doc, data: ReportData) -> None:
         _cell_text(row.cells[-1], str(ru.total), size=8.5, bold=True, align="center")
 
 
-INDICATOR_HEADER = ("维度", "指标", "目标", "截止", "实际", "状态", "责任单位", "说明")
-INDICATOR_WIDTHS_CM = (1.0, 3.0, 2.2, 1.8, 1.8, 1.7, 2.1, 3.4)
+INDICATOR_HEADER = ("维度", "指标", "目标", "截止", "实际", "数据状态", "状态", "责任单位", "说明")
+INDICATOR_WIDTHS_CM = (1.0, 2.8, 2.0, 1.7, 1.8, 1.5, 1.7, 1.9, 2.6)
 
 
 def _indicator_table(doc, data: ReportData):
@@ -553,9 +569,10 @@ def _indicator_table(doc, data: ReportData):
         _cell_text(c[2], target_text(ln.ind))
         _cell_text(c[3], ln.ind.deadline.isoformat(), size=7.5)
         _cell_text(c[4], ln.actual_text)
-        _status_cell(c[5], ln.res.status)
-        _cell_text(c[6], ln.units_text, size=7.5)
-        _cell_text(c[7], ln.res.explanation, size=7.5)
+        _cell_text(c[5], ln.review_text, bold=datastatus.mark(ln.review) is not None, align="center")
+        _status_cell(c[6], ln.res.status)
+        _cell_text(c[7], ln.units_text, size=7.5)
+        _cell_text(c[8], ln.res.explanation, size=7.5)
     return table
 
 
@@ -662,8 +679,9 @@ def build_docx(service, scheme_id: str, region: str, quarter: Quarter, stream_or
 
 XLSX_COLUMNS = (  # (header, width)
     ("编号", 34), ("维度", 7), ("指标", 36), ("条款", 12), ("目标", 18), ("截止", 11), ("实际", 16),
-    ("完成进度", 9), ("状态", 12), ("责任单位", 28), ("说明", 60),
+    ("数据状态", 9), ("完成进度", 9), ("状态", 12), ("责任单位", 28), ("说明", 60),
 )
+XLSX_COL = {h: n for n, (h, _) in enumerate(XLSX_COLUMNS, 1)}  # header -> column number
 XLSX_HEADER_ROW = 4
 
 
@@ -730,13 +748,13 @@ def build_xlsx(service, scheme_id: str, region: str, quarter: Quarter, stream_or
     for i, ln in enumerate(data.lines):
         r = XLSX_HEADER_ROW + 1 + i
         values = (ln.ind.id, ln.ind.dimension, ln.ind.name, f"{ln.ind.section} {ln.ind.clause}".strip(),
-                  target_text(ln.ind), ln.ind.deadline, ln.actual_text, ln.res.p, ln.status_text, ln.units_text,
-                  ln.res.explanation)
+                  target_text(ln.ind), ln.ind.deadline, ln.actual_text, ln.review_text, ln.res.p, ln.status_text,
+                  ln.units_text, ln.res.explanation)
         for col, value in enumerate(values, 1):
             _put(ws, r, col, value, alignment=top)
-        ws.cell(row=r, column=6).number_format = "yyyy-mm-dd"
-        ws.cell(row=r, column=8).number_format = "0%"
-        _status_fill(ws.cell(row=r, column=9), ln.res.status)
+        ws.cell(row=r, column=XLSX_COL["截止"]).number_format = "yyyy-mm-dd"
+        ws.cell(row=r, column=XLSX_COL["完成进度"]).number_format = "0%"
+        _status_fill(ws.cell(row=r, column=XLSX_COL["状态"]), ln.res.status)
     last = XLSX_HEADER_ROW + len(data.lines)
     ws.freeze_panes = ws.cell(row=XLSX_HEADER_ROW + 1, column=4)  # header rows and 编号/维度/指标 stay visible
     last_col = ws.cell(row=XLSX_HEADER_ROW, column=ncols).column_letter
@@ -774,6 +792,7 @@ def _counts_sheet(ws, data: ReportData) -> None:
         _put(ws, r, len(SEVERITY) + 2, ru.total, font=bold, alignment=Alignment(horizontal="center"))
         _put(ws, r, len(SEVERITY) + 3, ru.due, font=bold, alignment=Alignment(horizontal="center"))
         _put(ws, r, len(SEVERITY) + 4, ru.completion_index, font=bold, alignment=Alignment(horizontal="center"))
+    _put(ws, XLSX_HEADER_ROW + len(rows) + 2, 1, "数据审核:" + data.review.summary_text())
     ws.freeze_panes = ws.cell(row=XLSX_HEADER_ROW + 1, column=2)
     ws.column_dimensions["A"].width = 10
     for col in range(2, len(headers) + 1):

@@ -20,7 +20,7 @@ from indicators.periods import Quarter, quarter_range
 from indicators.registry import Registry
 from indicators.status import Result, evaluate
 
-from . import reporting
+from . import datastatus, reporting
 
 _MAX_CACHE = 50_000
 DEADLINE_KEY = "report_deadline_days:"  # meta key per scheme
@@ -68,6 +68,7 @@ class MonitorService:
         self._data = _LRU(256)
         self._results = _LRU(_MAX_CACHE)
         self._regions = _LRU(16)
+        self._data_status = _LRU(1024)
 
     # --- registry lookups -------------------------------------------------
     def scheme(self, scheme_id: str) -> Scheme:
@@ -101,11 +102,6 @@ class MonitorService:
             found = self.store.regions(scheme_id)
             self._regions.put(key, found)
         return list(found) if found else [self.default_region(scheme_id)]
-
-    def display_names(self) -> dict[str, str]:
-        """username -> display name, for every page and export (never an account id on screen)."""
-        users = self.store.list_users()
-        return {u.username: (u.display_name or u.username) for u in users}
 
     # --- stored data ------------------------------------------------------
     def data(self, scheme_id: str, region: str) -> SchemeData:
@@ -220,3 +216,54 @@ class MonitorService:
         inds = self.registry.indicators
         return {st.unit: [inds[i] for i in st.missing]
                 for st in self.unit_statuses(scheme_id, region, quarter, today) if st.missing and st.owes}
+
+    # --- data status (已审核 / 待审核 / 已退回 / 未报送) ------------------------
+    def submission_states(self, scheme_id: str, region: str) -> dict[Quarter, dict[str, str]]:
+        """Quarter -> reporting unit -> data status of the unit's submission (units without a
+        submission are absent: drafts). One query for every quarter's submissions of the
+        region (``Store.submission_states``), cached on data_version: submit, approve and
+        reopen all bump it."""
+        key = ("units", scheme_id, region, self.data_version())
+        found = self._data_status.get(key)
+        if found is None:
+            found = {}
+            for sub, last in self.store.submission_states(scheme_id, region):
+                found.setdefault(sub.period, {})[sub.unit] = datastatus.unit_state(sub.state, last)
+            self._data_status.put(key, found)
+        return found
+
+    def unit_states(self, scheme_id: str, region: str, quarter: Quarter) -> dict[str, str]:
+        """Reporting unit -> data status of its submission for ``quarter``."""
+        return self.submission_states(scheme_id, region).get(quarter, {})
+
+    def data_status(self, scheme_id: str, region: str, quarter: Quarter) -> datastatus.DataStatus:
+        """Per indicator the data status of the figure shown as of ``quarter`` and the approved
+        count (rule: dashboard/datastatus.py). Cached on data_version."""
+        key = ("figures", scheme_id, region, quarter.index, self.data_version())
+        found = self._data_status.get(key)
+        if found is None:
+            shown = datastatus.shown_quarters(self.results(scheme_id, region, quarter))
+            found = datastatus.data_status(self.indicators(scheme_id), quarter,
+                                           self.data(scheme_id, region).observations,
+                                           self.submission_states(scheme_id, region), shown)
+            self._data_status.put(key, found)
+        return found
+
+    # --- people ---------------------------------------------------------------
+    def display_names(self) -> dict[str, str]:
+        """Username -> display name (a name not found is shown as stored: e.g. 示例数据).
+
+        Users are not covered by data_version, so this is cached per request only
+        (flask.g): a page or export reads the users once, and a renamed user shows
+        the new name on the next request, in every worker. Outside a request (the
+        report command, tests) it reads afresh on every call.
+        """
+        if has_request_context():
+            names = g.get("monitor_display_names")
+            if names is None:
+                names = g.monitor_display_names = self._read_display_names()
+            return names
+        return self._read_display_names()
+
+    def _read_display_names(self) -> dict[str, str]:
+        return {u.username: u.display_name or u.username for u in self.store.list_users()}

@@ -1067,6 +1067,18 @@ class Store:
                 out.setdefault(name, {}).setdefault(key, {})[Quarter.parse(period)] = value
         return out
 
+    def submission_states(self, scheme_id: str, region: str) -> list[tuple[SubmissionRow, Optional[str]]]:
+        """Every submission of the region (all quarters), each with the action of its last event
+        (submit | approve | reopen; a draft whose last event is a reopen was returned), in one query:
+        the data status of shown figures (dashboard/datastatus.py)."""
+        last = (select(SubmissionEvent.action).where(SubmissionEvent.submission_id == Submission.id)
+                .order_by(SubmissionEvent.at.desc(), SubmissionEvent.id.desc()).limit(1)
+                .correlate(Submission).scalar_subquery())
+        with self._read() as s:
+            rows = s.execute(select(Submission, last).join(Region, Submission.region_id == Region.id)
+                             .where(Submission.scheme_id == scheme_id, Region.name == region))
+            return sorted(((_sub_row(sub), action) for sub, action in rows), key=lambda r: (r[0].period, r[0].unit))
+
 
 @dataclass(frozen=True)
 class ValueEdit:

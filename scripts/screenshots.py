@@ -1,6 +1,7 @@
 """Screenshots of every page at 1366×768 and 1920×1080 in headless Chromium.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--base http://127.0.0.1:8050]
+    .venv/bin/python scripts/screenshots.py --only overview,detail --sizes 390x844 --full --max-height 2400  # phone
 
 Without --base it starts the demo app on a temporary database itself.
 Full-page captures: the window is resized to the page height after load.
@@ -27,6 +28,9 @@ PAGES = [
     ("overview", "/?scheme=anning&q=2025Q2"),
     ("overview_luzhou", "/?scheme=luzhou&q=2025Q2"),
     ("detail", "/indicator/anning_invention_grants_annual?q=2025Q2"),
+    # A quarter under review: figures marked 待审核 / 未报送 (docs/entry.md, data status).
+    ("overview_review", "/?scheme=luzhou&q=2025Q4"),
+    ("detail_review", "/indicator/luzhou_ip_strong_enterprises?q=2025Q4"),
     ("units", "/units?scheme=anning&q=2025Q2"),
     ("stages", "/stages?scheme=anning&q=2025Q2"),
     ("registry", "/registry"),
@@ -49,6 +53,14 @@ def _driver(width, height):
     return webdriver.Chrome(options=opts)
 
 
+def _resize(drv, width, height):
+    drv.set_window_size(width, height)
+    if width < 500:
+        # Chromium's windows are at least 500 px wide: a phone's viewport is emulated.
+        drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
+
+
 def _serve_demo() -> str:
     from dashboard import Settings, create_app
 
@@ -66,13 +78,16 @@ def main():
     ap.add_argument("--out", default="docs/screenshots")
     ap.add_argument("--base")
     ap.add_argument("--login", help="user:password to sign in first")
-    ap.add_argument("--full", action="store_true", help="capture the whole page height")
+    ap.add_argument("--full", action="store_true", help="capture the whole page height (up to --max-height)")
+    ap.add_argument("--max-height", type=int, default=6000)
     ap.add_argument("--only", help="comma-separated page names to capture")
+    ap.add_argument("--sizes", help="comma-separated window sizes, e.g. 390x844 (default: 1366x768,1920x1080)")
     args = ap.parse_args()
+    sizes = [tuple(int(n) for n in s.split("x")) for s in args.sizes.split(",")] if args.sizes else SIZES
     base = args.base or _serve_demo()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for w, h in SIZES:
+    for w, h in sizes:
         drv = _driver(w, h)
         try:
             if args.login:
@@ -85,13 +100,13 @@ def main():
             for name, path in PAGES:
                 if args.only and name not in args.only.split(","):
                     continue
-                drv.set_window_size(w, h)
+                _resize(drv, w, h)
                 drv.get(base + path)
                 WebDriverWait(drv, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".page-title")))
                 time.sleep(2.5)  # let callbacks and plotly finish drawing
                 if args.full:
                     height = drv.execute_script("return document.documentElement.scrollHeight")
-                    drv.set_window_size(w, min(height, 6000))
+                    _resize(drv, w, min(height, args.max_height))
                     time.sleep(1)
                 drv.save_screenshot(str(out / f"{name}_{w}x{h}.png"))
                 print("wrote", out / f"{name}_{w}x{h}.png")

@@ -33,6 +33,7 @@ QUARTER = Quarter(2025, 2)
 TODAY = date(2025, 7, 15)
 FORMULA_NOTE = "=1+1"
 LATER_QUARTER_LABEL = "2026年第3季度"   # the demo has notes there: after the as-of quarter
+TESTER, TESTER_NAME = "tester", "测试员张三"
 
 
 # ---------------------------------------------------------------- fixtures
@@ -55,11 +56,17 @@ def demo(tmp_path_factory):
     region = service.default_region(SCHEME)
     # A note a spreadsheet would run as a formula, on the first indicator's as-of quarter
     # (approved by the demo loader, so reopened first).
+    # Its unit's data is then 已退回; a second unit's is returned and submitted again (待审核); the
+    # note is entered by an account whose display name the reports show.
     ind = service.indicators(SCHEME)[0]
-    service.store.reopen(SCHEME, region, ind.reporting_unit, QUARTER, "tester", "测试")
+    service.store.add_user(TESTER, "admin", display_name=TESTER_NAME)
+    service.store.reopen(SCHEME, region, ind.reporting_unit, QUARTER, TESTER, "测试")
     cur = service.store.observation(ind.id, region, QUARTER)
-    service.store.save_value(ind, region, QUARTER, cur.value, FORMULA_NOTE, "tester", cur.version,
+    service.store.save_value(ind, region, QUARTER, cur.value, FORMULA_NOTE, TESTER, cur.version,
                              source="correction", reason="测试")
+    other = next(i.reporting_unit for i in service.indicators(SCHEME) if i.reporting_unit != ind.reporting_unit)
+    service.store.reopen(SCHEME, region, other, QUARTER, TESTER, "测试")
+    service.store.submit(SCHEME, region, other, QUARTER, TESTER)
     docx_buf, xlsx_buf = io.BytesIO(), io.BytesIO()
     data = reports.build_docx(service, SCHEME, region, QUARTER, docx_buf, today=TODAY)
     reports.build_xlsx(service, SCHEME, region, QUARTER, xlsx_buf, today=TODAY)
@@ -67,6 +74,8 @@ def demo(tmp_path_factory):
     yield {
         "url": url, "tmp": tmp, "service": service, "region": region, "data": data, "formula_indicator": ind,
         "results": {r.indicator_id: r for r in service.results(SCHEME, region, QUARTER)},
+        "review": service.data_status(SCHEME, region, QUARTER), "returned_unit": ind.reporting_unit,
+        "submitted_unit": other,
         "doc": Document(docx_buf), "wb": load_workbook(xlsx_buf),
     }
     service.store.dispose()
@@ -213,7 +222,7 @@ def test_xlsx_indicator_sheet(demo):
         assert status.fill.fgColor.rgb[-6:] == res.status.colour.lstrip("#").upper()
         assert row[col["完成进度"]].value == res.p
     assert ws.freeze_panes == f"D{header_row + 1}"
-    assert ws.auto_filter.ref == f"A{header_row}:K{header_row + len(data_rows)}"
+    assert ws.auto_filter.ref == f"A{header_row}:L{header_row + len(data_rows)}"
     assert ws.column_dimensions["C"].width >= 30
     title = f"{ws['A1'].value} {ws['A2'].value}"
     assert "安宁市" in title and QUARTER.label in title
@@ -224,11 +233,78 @@ def test_xlsx_counts_sheet(demo):
     ws = demo["wb"]["状态统计"]
     header = [c.value for c in ws[reports.XLSX_HEADER_ROW]]
     assert header[1:1 + len(SEVERITY)] == [f"{s.shape} {s.label}" for s in SEVERITY]
-    last = [c.value for c in ws[ws.max_row]]
+    last = next([c.value for c in row] for row in ws.iter_rows() if row[0].value == "合计")
     counts = Counter(r.status for r in demo["results"].values())
-    assert last[0] == "合计"
     assert last[1:1 + len(SEVERITY)] == [counts[s] for s in SEVERITY]
     assert last[1 + len(SEVERITY)] == len(demo["results"])
+
+
+# ---------------------------------------------------------------- data status and display names
+
+def _expected_labels(demo):
+    names = {i.id: i.name for i in demo["service"].indicators(SCHEME)}
+    return {names[i]: {"approved": "已审核", "submitted": "待审核", "returned": "已退回", "draft": "未报送"}.get(s, "—")
+            for i, s in demo["review"].by_indicator.items()}
+
+
+def test_docx_marks_the_data_status_of_each_figure_and_counts_approved(demo):
+    table = _table_with_header(demo["doc"], reports.INDICATOR_HEADER)
+    col = reports.INDICATOR_HEADER.index("数据状态")
+    shown = {row.cells[1].text: row.cells[col].text for row in table.rows[1:]}
+    expected = _expected_labels(demo)
+    assert shown == expected
+    assert {"已审核", "待审核", "已退回"} <= set(shown.values())
+    # The returned unit's figures of this quarter (not its milestones done in earlier quarters).
+    returned = [i.name for i in demo["service"].indicators(SCHEME)
+                if i.reporting_unit == demo["returned_unit"] and demo["results"][i.id].value_period == QUARTER]
+    assert returned and all(shown[n] == "已退回" for n in returned)
+    review = demo["review"]
+    assert 0 < review.approved < review.reported
+    summary = next(p.text for p in demo["doc"].paragraphs if p.text.startswith("本方案共"))
+    assert "数据审核:" + review.summary_text() in summary
+    assert f"{review.reported}项填报数值中,已审核{review.approved}项" in summary
+    assert "待审核" in summary and "已退回" in summary
+
+
+def _notes_people(rows, who_col):
+    return {r[who_col] for r in rows}
+
+
+def test_docx_shows_people_by_display_name(demo):
+    table = _table_with_header(demo["doc"], ["指标", "报告期", "填报值", "备注", "填报人"])
+    rows = [[c.text for c in r.cells] for r in table.rows[1:]]
+    assert rows[[r[3] for r in rows].index(FORMULA_NOTE)][4] == TESTER_NAME
+    assert TESTER not in _notes_people(rows, 4)
+
+
+def test_xlsx_marks_the_data_status_and_counts_approved(demo):
+    ws = demo["wb"]["指标完成情况"]
+    header = [c.value for c in ws[reports.XLSX_HEADER_ROW]]
+    col = {h: i for i, h in enumerate(header)}
+    shown = {r[col["指标"]].value: r[col["数据状态"]].value for r in ws.iter_rows(min_row=reports.XLSX_HEADER_ROW + 1)}
+    assert shown == _expected_labels(demo)
+    counts = [c.value for row in demo["wb"]["状态统计"].iter_rows() for c in row if c.value]
+    assert "数据审核:" + demo["review"].summary_text() in counts
+
+
+def test_xlsx_shows_people_by_display_name(demo):
+    ws = demo["wb"]["填报备注"]
+    header = [c.value for c in ws[reports.XLSX_HEADER_ROW]]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=reports.XLSX_HEADER_ROW + 1)]
+    who, note = header.index("填报人"), header.index("备注")
+    assert next(r[who] for r in rows if r[note] == "'" + FORMULA_NOTE) == TESTER_NAME
+    assert TESTER not in _notes_people(rows, who)
+
+
+def test_xlsx_of_a_quarter_not_yet_submitted_marks_it(demo):
+    # Luzhou's deadline quarter is a draft in the demo; milestones done earlier were approved then.
+    buf = io.BytesIO()
+    reports.build_xlsx(demo["service"], "luzhou", "泸州市", Quarter(2025, 4), buf, today=TODAY)
+    ws = load_workbook(io.BytesIO(buf.getvalue()))["指标完成情况"]
+    header = [c.value for c in ws[reports.XLSX_HEADER_ROW]]
+    labels = Counter(r[header.index("数据状态")].value for r in ws.iter_rows(min_row=reports.XLSX_HEADER_ROW + 1))
+    review = demo["service"].data_status("luzhou", "泸州市", Quarter(2025, 4))
+    assert labels["未报送"] == review.counts["draft"] > 0 and labels["已审核"] == review.approved > 0
 
 
 def test_xlsx_escapes_formula_like_strings(demo):

@@ -230,6 +230,19 @@ def test_submit_approve_locks_only_that_unit_and_quarter(store):
     assert store.observation(FLOW.id, REGION, Q1).value == 6.0
 
 
+def test_submission_states_all_quarters_with_the_last_event(store):
+    store.submit("anning", REGION, UNIT_A, Q1, "alice")
+    store.approve("anning", REGION, UNIT_A, Q1, "office")
+    store.submit("anning", REGION, UNIT_A, Q2, "alice")
+    store.reopen("anning", REGION, UNIT_A, Q2, "office", "数据有误")   # returned: a draft after a reopen
+    store.submit("anning", REGION, "另一单位", Q2, "bob")
+    store.submit("anning", "别的市", UNIT_A, Q1, "alice")               # another region: not listed
+    got = [(sub.unit, sub.period, sub.state, last) for sub, last in store.submission_states("anning", REGION)]
+    assert got == [(UNIT_A, Q1, "approved", "approve"), ("另一单位", Q2, "submitted", "submit"),
+                   (UNIT_A, Q2, "draft", "reopen")]
+    assert store.submission_states("anning", "无此地区") == []
+
+
 def test_reopen_needs_reason_and_unlocks(store):
     store.save_value(FLOW, REGION, Q1, 5, "", "alice", None)
     store.submit("anning", REGION, UNIT_A, Q1, "alice")

@@ -7,8 +7,8 @@ from dash import Input, Output, State, dcc, html
 from indicators.model import KIND_LABELS, REPORTING_LABELS
 from indicators.periods import Quarter
 
-from .. import figures, ids, urlstate
-from ..components import fmt_value, light, target_text
+from .. import datastatus, figures, ids, urlstate
+from ..components import data_badge, fmt_value, light, target_text
 from ..entry_forms import local_time
 from .common import View, page_title, resolve, selector_col
 
@@ -87,20 +87,21 @@ def _citation(service, ind):
     return body
 
 
-def _display_names(service) -> dict[str, str]:
-    """History stores usernames; people read display names."""
-    return {u.username: u.display_name or u.username for u in service.store.list_users()}
-
-
 def _values_table(service, ind, region, upto: Quarter, names: dict[str, str]):
     rows = [r for r in service.store.observation_rows(ind.id, region) if r.period <= upto]
     if not rows:
         return html.P("暂无填报记录。", className="text-muted")
-    body = [html.Tr([html.Td(r.period.label), html.Td(fmt_value(r.value, ind)), html.Td(r.note or ""),
-                     html.Td(names.get(r.entered_by, r.entered_by or "")), html.Td(local_time(r.updated_at))])
+    body = [html.Tr([html.Td(r.period.label), html.Td(fmt_value(r.value, ind)),
+                     # Each quarter's own value: its unit's submission of that quarter.
+                     html.Td(data_badge(datastatus.figure_status(
+                         r.value, service.unit_states(ind.scheme, region, r.period), ind.reporting_unit))),
+                     html.Td(r.note or ""),
+                     html.Td(names.get(r.entered_by, r.entered_by or "")), html.Td(local_time(r.updated_at))],
+                    **{"data-period": str(r.period)})
             for r in sorted(rows, key=lambda r: r.period, reverse=True)]
-    head = html.Thead(html.Tr([html.Th("报告期"), html.Th("填报值"), html.Th("备注"), html.Th("填报人"), html.Th("时间")]))
-    return dbc.Table([head, html.Tbody(body)], size="sm", striped=True, className="values-table")
+    head = html.Thead(html.Tr([html.Th(h) for h in ("报告期", "填报值", "数据状态", "备注", "填报人", "时间")]))
+    return html.Div(dbc.Table([head, html.Tbody(body)], size="sm", striped=True, className="values-table mb-0"),
+                    className="table-responsive")
 
 
 def _history(service, ind, region, names: dict[str, str]):
@@ -113,7 +114,8 @@ def _history(service, ind, region, names: dict[str, str]):
                      html.Td(r.reason or "")])
             for r in sorted(revs, key=lambda r: r.at, reverse=True)[:50]]
     head = html.Thead(html.Tr([html.Th(h) for h in ("时间", "报告期", "原值", "新值", "修改人", "来源", "原因")]))
-    return dbc.Table([head, html.Tbody(body)], size="sm", className="history-table")
+    return html.Div(dbc.Table([head, html.Tbody(body)], size="sm", className="history-table mb-0"),
+                    className="table-responsive")
 
 
 def register(app, service):
@@ -131,13 +133,16 @@ def register(app, service):
         res = service.result(ind, view.region, view.quarter)
         points = figures.indicator_points(service, ind, view.region, view.quarter)
         fig = figures.indicator_chart(ind, scheme, points, res.target, view.quarter)
+        # The selected quarter's figure is marked as on the overview (not when approved).
+        review = datastatus.mark(service.data_status(ind.scheme, view.region, view.quarter).of(ind.id))
         status = html.Div([
             light(res.status, ind.id, size="light-lg", stale=res.stale),
             html.Span(res.explanation, className="explanation ms-2"),
+            data_badge(review),
             html.Div(res.baseline_note, className="small text-muted") if res.baseline_note else None,
         ], className="status-line")
         fname = f"{ind.scheme}_{ind.id}_{view.quarter}"
-        names = _display_names(service)
+        names = service.display_names()
         return (_title(service, ind, view), status, fig, figures.graph_config(fname),
                 _values_table(service, ind, view.region, view.quarter, names), _history(service, ind, view.region, names),
                 urlstate.build(region=view.region, q=str(view.quarter)))

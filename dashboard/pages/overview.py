@@ -19,7 +19,7 @@ from dash.exceptions import PreventUpdate
 from indicators.periods import quarter_range
 from indicators.statuses import SEVERITY, Status
 
-from .. import figures, ids, markup, urlstate
+from .. import datastatus, figures, ids, markup, urlstate
 from ..components import fmt_value, target_text
 from .common import View, page_title, resolve, resolve_from_controls, selector_row, title_text, region_options, quarter_options
 
@@ -70,12 +70,13 @@ def _board_parts(service, view: View):
     # Board order: worst first within each dimension, so what is behind is seen first.
     rank = {s: i for i, s in enumerate(SEVERITY)}
     ordered = sorted(results, key=lambda r: rank[Status(r.status)])
+    data = service.data_status(view.scheme_id, view.region, view.quarter)
     counts_html = ('<h2 class="section-title">指标状态统计</h2>' + markup.status_counts(counts, len(results))
-                   + markup.legend())
-    return counts_html, _board(service, view, ordered)
+                   + markup.data_status_line(data) + markup.legend())
+    return counts_html, _board(service, view, ordered, data)
 
 
-def _board(service, view: View, results) -> str:
+def _board(service, view: View, results, data) -> str:
     """The traffic-light board, grouped by dimension, as HTML (see dashboard/markup.py)."""
     inds = {i.id: i for i in service.indicators(view.scheme_id)}
     scheme = service.scheme(view.scheme_id)
@@ -97,6 +98,7 @@ def _board(service, view: View, results) -> str:
                 f"<td>{markup.light(r.status, ind.id, stale=r.stale)}</td>"
                 f'<td class="ind-name">{markup.link(ind.name, href, "ind-link")}</td>'
                 f'<td class="nums"><span class="actual">{markup.escape(actual)}</span>'
+                f'{markup.data_badge(datastatus.mark(data.of(ind.id)))}'
                 f'<span class="text-muted"> / </span><span class="target">{markup.escape(target_text(ind))}</span></td>'
                 f'<td class="pcol">{markup.progress_bar(r.p, r.status)}</td>'
                 f'<td class="tcol">{markup.trend_arrow(r.trend)}</td>'

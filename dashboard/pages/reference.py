@@ -107,6 +107,7 @@ def _references(service, sid, reg, admin: bool):
                              html.P("本方案没有需要参照值的指标。", className="text-muted mb-0")], className="section")
     quarters = forms.entry_quarters(service, sid)
     stored = {(r.series_id, str(r.period)): r for r in service.store.reference_rows(sid, reg)}
+    names = service.display_names()
     blocks = []
     for s in scheme.reference_series:
         rows = []
@@ -121,7 +122,7 @@ def _references(service, sid, reg, admin: bool):
                      dbc.InputGroupText(s.unit)], size="sm", className="value-group")),
                          dcc.Store(id={"type": ids.RF_REF_META, **pid},
                                    data={"version": r.version if r else None, "value": r.value if r else None})]),
-                html.Td(f"{r.entered_by} {forms.local_time(r.updated_at)}" if r else "", className="small text-muted"),
+                html.Td(f"{names.get(r.entered_by, r.entered_by)} {forms.local_time(r.updated_at)}" if r else "", className="small text-muted"),
                 html.Td(html.Div(id={"type": ids.RF_REF_ROWMSG, **pid}), className="entry-msg"),
             ], **{"data-series": s.id, "data-period": str(q)}))
         head = html.Thead(html.Tr([html.Th(h) for h in ("报告期", "参照值", "录入", "提示")]))
@@ -146,11 +147,12 @@ def _history(service, sid, reg):
     if not revs:
         return None
     revs.sort(key=lambda r: r.at, reverse=True)
+    people = service.display_names()
     body = [html.Tr([html.Td(forms.local_time(r.at)), html.Td(names[r.indicator_id]),
                      html.Td(str(r.period) if r.period else ""),
                      html.Td("—" if r.old_value is None else forms.plain_number(r.old_value)),
                      html.Td("—" if r.new_value is None else forms.plain_number(r.new_value)),
-                     html.Td(r.user), html.Td(SOURCE_TEXT.get(r.source, r.source)), html.Td(r.reason)])
+                     html.Td(people.get(r.user, r.user)), html.Td(SOURCE_TEXT.get(r.source, r.source)), html.Td(r.reason)])
             for r in revs[:30]]
     head = html.Thead(html.Tr([html.Th(h) for h in ("时间", "项目", "报告期", "原值", "新值", "修改人", "来源", "原因")]))
     return html.Section([html.H2("修改记录(最近30条)", className="section-title"),
