@@ -26,7 +26,7 @@ from indicators.values import NumberError, check_value, parse_number, plausibili
 
 from . import permissions, reporting
 from .components import fmt_value
-from .permissions import Forbidden, Identity, require_admin, require_reporter
+from .permissions import Forbidden, Identity, require_admin, require_reporter, require_reporter_region
 from .reporting import UnitStatus
 
 # Times are shown in Beijing time, whatever the server's zone.
@@ -152,7 +152,15 @@ def submission_state(service, ctx: FormContext) -> tuple[str, Optional[Submissio
 
 
 def may_edit(ident: Optional[Identity], ctx: FormContext, state: str) -> bool:
-    return ident is not None and ident.can_report(ctx.scheme_id, ctx.unit) and state == "draft"
+    return ident is not None and ident.can_report_region(ctx.scheme_id, ctx.unit, ctx.region) and state == "draft"
+
+
+def visible_regions(ident: Optional[Identity], service, scheme_id: str) -> list[str]:
+    """Regions the entry page offers: a reporter bound to regions (users.regions) sees only those."""
+    regions = service.regions(scheme_id)
+    if ident is None or ident.role != "reporter" or not ident.regions:
+        return regions
+    return [r for r in regions if r in ident.regions]
 
 
 def state_refusal(ctx: FormContext, state: str) -> Optional[str]:
@@ -486,7 +494,7 @@ def save_form(service, ident: Optional[Identity], ctx: FormContext, inputs: dict
     """保存草稿: validate every row; save the changed rows in one transaction, or none."""
     today = today or today_date()
     try:
-        require_reporter(ident, ctx.scheme_id, ctx.unit)
+        require_reporter_region(ident, ctx.scheme_id, ctx.unit, ctx.region)
         inds = check_context(service, ctx, today)
     except (Forbidden, Refused) as exc:
         return _refused(str(exc))
@@ -639,7 +647,7 @@ def template_bytes(service, ident: Optional[Identity], ctx: FormContext,
     """(file name, xlsx bytes) of the unit's prefilled template; raises Forbidden/Refused."""
     import io
 
-    require_reporter(ident, ctx.scheme_id, ctx.unit)
+    require_reporter_region(ident, ctx.scheme_id, ctx.unit, ctx.region)
     check_context(service, ctx, today)
     buf = io.BytesIO()
     importer.write_template(service.registry, ctx.scheme_id, ctx.region, ctx.unit, ctx.quarter, service.store, buf)
@@ -696,6 +704,9 @@ def _plan_upload(service, ident: Optional[Identity], scheme_id: str, region: str
             continue
         if not ident.can_report(scheme_id, ind.reporting_unit):
             errors.append(f"{where}无权填报“{ind.reporting_unit}”的指标{ind.id}")
+            continue
+        if not ident.can_report_region(scheme_id, ind.reporting_unit, region):
+            errors.append(f"{where}无权填报“{region}”的数据")
             continue
         key = (ind.reporting_unit, r.period)
         if key not in states:
@@ -848,8 +859,7 @@ def reporter_todo(service, ident: Optional[Identity], today: Optional[date] = No
 
 
 def _may_region(ident: Identity, scheme_id: str, region: str) -> bool:
-    check = getattr(ident, "can_report_region", None)  # reporters bound to regions (dashboard.permissions)
-    return True if check is None else any(check(scheme_id, u, region) for u in (ident.units or ("",)))
+    return any(ident.can_report_region(scheme_id, u, region) for u in ident.units)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,14 @@ class Identity:
         return self.is_admin or not self.regions or region in self.regions
 
 
+def require_reporter_region(identity: Identity | None, scheme_id: str, unit: str, region: str) -> Identity:
+    """require_reporter, and the region is one the reporter is bound to (users.regions)."""
+    identity = require_reporter(identity, scheme_id, unit)
+    if not identity.can_report_region(scheme_id, unit, region):
+        raise Forbidden(f"您没有填报“{region}”数据的权限。")
+    return identity
+
+
 def require_admin(identity: Identity | None) -> Identity:
     if identity is None:
         raise Forbidden("请先登录。")

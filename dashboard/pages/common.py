@@ -117,12 +117,14 @@ def scheme_col(service, id_: str, value: str, **width) -> html.Div:
                                             searchable=False), **width)
 
 
-def region_col(service, id_: str, scheme_id: str, value: str, **width) -> html.Div:
-    """The 地区 selector of a page: the regions of ``scheme_id``."""
+def region_col(service, id_: str, scheme_id: str, value: str, options: Optional[list[str]] = None,
+               **width) -> html.Div:
+    """The 地区 selector of a page: the regions of ``scheme_id`` (or ``options``, e.g. a
+    reporter's own regions)."""
     from dash import dcc
 
-    return selector_col("地区", dcc.Dropdown(id=id_, options=region_options(service, scheme_id), value=value,
-                                            clearable=False), **width)
+    options = region_options(service, scheme_id) if options is None else options
+    return selector_col("地区", dcc.Dropdown(id=id_, options=options, value=value, clearable=False), **width)
 
 
 def selector_col(label: str, control, **width) -> html.Div:

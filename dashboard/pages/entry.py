@@ -20,7 +20,7 @@ from indicators.periods import Quarter
 from .. import entry_forms as forms
 from .. import ids, reporting, urlstate
 from ..components import fmt_value
-from .common import page_title, region_col, region_options, scheme_col, selector_col
+from .common import page_title, region_col, scheme_col, selector_col
 
 NAV_LABEL = "数据填报"
 PATH = "/entry"
@@ -41,7 +41,7 @@ def _choose(service, ident, scheme_id=None, region=None, quarter=None, unit=None
     when the user reports for no unit of the scheme."""
     schemes = service.registry.schemes
     sid = scheme_id if scheme_id in schemes else ("anning" if "anning" in schemes else next(iter(schemes)))
-    regions = service.regions(sid)
+    regions = forms.visible_regions(ident, service, sid) or service.regions(sid)[:1]
     reg = region if region in regions else regions[0]
     quarters = forms.entry_quarters(service, sid, today)
     try:
@@ -71,7 +71,7 @@ def layout(service, search, **_):
     selectors = dbc.Row(
         [
             scheme_col(service, ids.EN_SCHEME, sid, lg=4, md=6),
-            region_col(service, ids.EN_REGION, sid, reg, lg=2, md=6),
+            region_col(service, ids.EN_REGION, sid, reg, forms.visible_regions(ident, service, sid), lg=2, md=6),
             selector_col("报告期", dcc.Dropdown(id=ids.EN_QUARTER, options=_quarter_options(quarters), value=str(q),
                                                 clearable=False, searchable=False), lg=3, md=6),
             selector_col("填报单位", dcc.Dropdown(id=ids.EN_UNIT, options=_unit_options(units), value=unit,
@@ -441,7 +441,7 @@ def register(app, service):
             region = quarter = unit = None  # another scheme: its own regions, quarters and units
         sid, reg, q, u, quarters, units = _choose(service, ident, _text(scheme_id), _text(region),
                                                   _text(quarter), _text(unit))
-        return dict(region_options=region_options(service, sid), region=reg,
+        return dict(region_options=forms.visible_regions(ident, service, sid), region=reg,
                     quarter_options=_quarter_options(quarters), quarter=str(q), unit_options=_unit_options(units),
                     unit=u, title=_title(service, sid, reg, q, u),
                     context=forms.FormContext(sid, reg, q, u).to_dict() if u else None,
