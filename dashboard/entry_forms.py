@@ -807,7 +807,7 @@ def set_deadline(service, ident: Optional[Identity], scheme_id: Optional[str], d
 
 # ---------------------------------------------------------------- to-do lists (待办)
 
-MAX_TODO_REGIONS = 50   # a reporter bound to no region in a province: the first 50 (the page says so)
+MAX_TODO_REGIONS = 20   # a reporter bound to no region in a province: the first 20 (the page says so)
 MAX_TODO_ROWS = 200
 
 
@@ -826,16 +826,16 @@ class TodoItem:
 
 
 def reporter_todo(service, ident: Optional[Identity], today: Optional[date] = None) -> tuple[list[TodoItem], bool]:
-    """A reporter's forms: every unit's form of the quarter being reported, and every
-    earlier quarter the office returned (a draft submission exists only after a 退回).
-    Returns (items, truncated). The states come from the one rule (unit_statuses)."""
+    """A reporter's forms: every form of the quarter being reported (whatever its state),
+    and every earlier quarter its unit still owes (never handed in, or returned by the
+    office). Returns (items, truncated). The states come from the one rule (unit_statuses)."""
     today = today or today_date()
-    if ident is None or ident.role not in ("admin", "reporter"):
+    if ident is None or ident.role != "reporter":
         return [], False
     items: list[TodoItem] = []
     truncated = False
     for sid in service.registry.schemes:
-        units = visible_units(ident, service, sid) if ident.role == "reporter" else []
+        units = visible_units(ident, service, sid)
         if not units:
             continue
         quarters = entry_quarters(service, sid, today)
@@ -843,14 +843,17 @@ def reporter_todo(service, ident: Optional[Identity], today: Optional[date] = No
         regions = [r for r in service.regions(sid) if _may_region(ident, sid, r)]
         if len(regions) > MAX_TODO_REGIONS:
             regions, truncated = regions[:MAX_TODO_REGIONS], True
-        returned = {(x.region, x.period) for x in service.store.submissions_in_state(sid, "draft")
-                    if x.unit in units and x.period != current}
+        # Handed in (submitted or approved): nothing to do unless it is the current quarter.
+        closed = {(x.region, x.unit, x.period) for state in ("submitted", "approved")
+                  for x in service.store.submissions_in_state(sid, state)}
         for region in regions:
-            wanted = [current] + sorted(q for r, q in returned if r == region)
-            for q in wanted:
-                for st in service.unit_statuses(sid, region, q, today, units):
-                    if q == current or st.state == reporting.RETURNED:
-                        items.append(TodoItem(sid, region, st))
+            for q in quarters:
+                if q > current:
+                    continue
+                mine = [u for u in units if q == current or (region, u, q) not in closed]
+                if mine:
+                    items.extend(TodoItem(sid, region, st) for st in service.unit_statuses(sid, region, q, today, mine)
+                                 if st.total and (q == current or st.owes))
     order = {reporting.RETURNED: 0, reporting.NOT_STARTED: 1, reporting.DRAFT: 1, reporting.SUBMITTED: 2,
              reporting.APPROVED: 3}
     items.sort(key=lambda it: (order[it.status.state], not it.status.late, it.status.quarter, it.scheme_id,

@@ -19,9 +19,14 @@ from selenium.webdriver.common.keys import Keys
 
 from dashboard import Settings, create_app, ids
 from dashboard.accounts import demo_accounts
-from dashboard.entry_forms import default_entry_quarter, entry_quarters, plain_number
+from dashboard import datastatus
+from dashboard.entry_forms import plain_number
+from indicators.periods import Quarter
 
 SCHEME, UNIT = "luzhou", "市市场监管局"
+# Luzhou's deadline quarter: its figures are the ones the overview judges, and in the demo
+# the unit has entered them but not yet handed them in.
+QUARTER = Quarter(2025, 4)
 
 
 def pid(type_: str, **keys) -> str:
@@ -40,7 +45,7 @@ def wait_until(predicate, timeout=20, what=""):
         except Exception as exc:  # re-rendered between find and read
             last = exc
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+    raise AssertionError(f"timed out waiting for {what() if callable(what) else what} (last: {last!r})")
 
 
 @pytest.fixture
@@ -126,11 +131,25 @@ def chased(dash_duo):
                   for e in dash_duo.find_elements(f".chase[data-unit='{UNIT}'] [data-chase-indicator]"))
 
 
+def overview_marks(dash_duo, service, region):
+    """The overview's data-status badges of the unit's figures, and what the service says they are."""
+    go(dash_duo, f"/?scheme={SCHEME}&region={quote(region)}&q={QUARTER}")
+    dash_duo.wait_for_element(f"#{ids.OV_COUNTS} .data-approved-line", timeout=20)
+    ds = service.data_status(SCHEME, region, QUARTER)
+    theirs = [i.id for i in service.indicators(SCHEME) if i.reporting_unit == UNIT and ds.of(i.id)]
+    assert theirs, "the unit's figures are judged at the deadline quarter"
+    seen = {}
+    for i in theirs:
+        badges = dash_duo.find_elements(f"#{ids.OV_BOARD} [data-indicator-row='{i}'] [data-review]")
+        seen[i] = badges[0].get_attribute("data-review") if badges else None
+    return seen, {i: datastatus.mark(ds.of(i)) for i in theirs}
+
+
 def test_the_quarter_closes_cleanly(dash_duo, loop_app):
     service = loop_app.server.extensions["monitor"]["service"]
     store = service.store
     region = service.default_region(SCHEME)
-    q = default_entry_quarter(entry_quarters(service, SCHEME))
+    q = QUARTER
     reporter = next(a.username for a in demo_accounts(service.registry) if a.units == (UNIT,)
                     and a.schemes == (SCHEME,))
     admin_name = next(a.display_name for a in demo_accounts(service.registry) if a.username == "admin")
@@ -143,11 +162,19 @@ def test_the_quarter_closes_cleanly(dash_duo, loop_app):
         return service.unit_statuses(SCHEME, region, q, date.today(), [UNIT])[0]
 
     start = truth()
-    assert start.missing and start.state in ("draft", "not_started")
+    assert start.state in ("draft", "not_started") and start.late
+
+    def marks_are(expected):
+        seen, truth_marks = overview_marks(dash_duo, service, region)
+        # (a milestone judged on the quarter it was done in keeps that quarter's approval: None)
+        assert seen == truth_marks and expected in seen.values() and set(seen.values()) <= {expected, None}, seen
 
     # 1. The reporter signs in and lands on its to-do list: this quarter's form, its state.
     sign_in(dash_duo, reporter)
     wait_until(lambda: dash_duo.driver.current_url.endswith("/todo"), what="landing on 待办")
+    wait_until(lambda: todo_state(dash_duo, q) == start.state, what="to-do state")
+    marks_are("draft")  # the overview marks the unit's figures 未报送 ...
+    go(dash_duo, "/todo")
     wait_until(lambda: todo_state(dash_duo, q) == start.state, what="to-do state")
     dash_duo.find_element(f".todo-item[data-scheme='{SCHEME}'][data-unit='{UNIT}'][data-quarter='{q}'] .todo-go").click()
     wait_until(lambda: form_counts(dash_duo) == (start.total, len(start.missing)), what="the form's counts")
@@ -165,10 +192,10 @@ def test_the_quarter_closes_cleanly(dash_duo, loop_app):
         return plain_number(prev[i].value) if prev.get(i) is not None and prev[i].value is not None else "1"
 
     lines = [good(i) for i in rows]
-    missing_numbers = [i for i in rows if i in start.missing]
-    assert missing_numbers, "the demo leaves a number row of the unit empty"
-    bad_row = missing_numbers[0]
+    inds = service.registry.indicators
+    bad_row = next(i for i in rows if inds[i].unit != "%")
     column = ["1,5" if i == bad_row else v for i, v in zip(rows, lines)] + ["9", "9"]
+    version_before_paste = store.data_version()
     paste(dash_duo, pid(ids.EN_VALUE, indicator=rows[0]), "\r\n".join(column) + "\r\n")
     wait_until(lambda: "多出的2行未填入" in dash_duo.find_element(f"#{ids.EN_SUMMARY}").text, what="paste message")
     for i, v in zip(rows, column):
@@ -176,7 +203,7 @@ def test_the_quarter_closes_cleanly(dash_duo, loop_app):
                    what=f"{i} filled")
     dash_duo.wait_for_contains_text(pid(ids.EN_MSG, indicator=bad_row), "千位分隔符", timeout=20)
     # Nothing is saved until 保存草稿.
-    assert store.observations_at(SCHEME, region, q).get(bad_row) is None
+    assert store.data_version() == version_before_paste
 
     # 3. 保存草稿 refused: the page takes the user to the bad row.
     click(dash_duo, f"#{ids.EN_SAVE}")
@@ -184,7 +211,7 @@ def test_the_quarter_closes_cleanly(dash_duo, loop_app):
     wait_until(lambda: dash_duo.driver.execute_script(
         "return document.activeElement && document.activeElement.closest('tr') &&"
         " document.activeElement.closest('tr').dataset.indicator") == bad_row, what="focus on the refused row")
-    fixed = good(bad_row)
+    fixed = str(int(float(good(bad_row))) + 1)  # a change, small enough to need no note
     type_into(dash_duo, pid(ids.EN_VALUE, indicator=bad_row), fixed)
     # Milestones still open this quarter: 未完成 (nothing more asked); the carried ones ask nothing.
     for i in start.missing:
@@ -206,9 +233,11 @@ def test_the_quarter_closes_cleanly(dash_duo, loop_app):
     wait_until(lambda: form_state(dash_duo) == "submitted", what="submitted")
     assert truth().state == "submitted"
 
-    # 5. The office: waiting on its to-do list, nothing chased, the review view with the rows.
+    # 5. The office: the overview marks the figures 待审核; waiting on its to-do list, nothing
+    #    chased, the review view with the rows.
     sign_in(dash_duo, "admin")
     dash_duo.wait_for_element("[data-status]", timeout=20)
+    marks_are("submitted")
     go(dash_duo, "/todo")
     mine = f".todo-item[data-scheme='{SCHEME}'][data-unit='{UNIT}'][data-quarter='{q}']"
     wait_until(lambda: dash_duo.find_element(f"#todo-waiting {mine}"), what="waiting for review")
@@ -229,6 +258,7 @@ def test_the_quarter_closes_cleanly(dash_duo, loop_app):
     click(dash_duo, f"#{ids.RV_CONFIRM}")
     wait_until(lambda: review_state(dash_duo) == "returned", what="returned")
     assert truth().state == "returned" and truth().returned_reason == reason
+    marks_are("returned")
 
     # 6. The reporter sees 已退回 and the reason on sign-in and on the form.
     sign_in(dash_duo, reporter)
@@ -238,11 +268,12 @@ def test_the_quarter_closes_cleanly(dash_duo, loop_app):
     go(dash_duo, entry_path)
     dash_duo.wait_for_contains_text("#en-returned", reason, timeout=20)
     assert form_state(dash_duo) == "returned"
-    corrected = str(int(float(fixed)) + 1)
+    corrected = good(bad_row)  # back to the figure the office expects
     type_into(dash_duo, pid(ids.EN_VALUE, indicator=bad_row), corrected)
     click(dash_duo, f"#{ids.EN_SUBMIT}")
     click(dash_duo, f"#{ids.EN_SUBMIT_CONFIRM}")
-    wait_until(lambda: form_state(dash_duo) == "submitted", what="resubmitted")
+    wait_until(lambda: form_state(dash_duo) == "submitted",
+               what=lambda: "resubmitted: " + dash_duo.find_element(f"#{ids.EN_SUMMARY}").text)
     assert store.observations_at(SCHEME, region, q)[bad_row].value == float(corrected)
     # The returned notice is gone once submitted again.
     assert not dash_duo.driver.find_elements(By.ID, "en-returned")
@@ -257,6 +288,7 @@ def test_the_quarter_closes_cleanly(dash_duo, loop_app):
     click(dash_duo, f"#{ids.RV_CONFIRM}")
     wait_until(lambda: review_state(dash_duo) == "approved", what="approved")
     assert truth().state == "approved"
+    marks_are(None)  # approved: no mark left
     go(dash_duo, units_path)
     wait_until(lambda: dash_duo.find_element("#chase-summary"), what="chase list")
     assert chased(dash_duo) == []
