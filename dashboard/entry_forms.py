@@ -521,7 +521,7 @@ class UploadResult:
 
     def summary(self) -> str:
         if self.errors:
-            return f"文件有{len(self.errors)}个问题,不能导入,未写入任何数据。请修改文件后重新上传。"
+            return f"文件有{importer.error_total(self.errors)}个问题,不能导入,未写入任何数据。请修改文件后重新上传。"
         n_new, n_upd, n_same = importer.action_counts(self.changes)
         head = "已导入" if self.committed else ("预览(尚未写入)" if self.changed else "文件与已存数据相同,无需导入")
         skipped = f",空值跳过{self.skipped}行" if self.skipped else ""
@@ -564,6 +564,11 @@ def _row_no(msg: str) -> int:
     return int(m.group(1)) if m else 0
 
 
+def _listed(errors: list[str]) -> list[str]:
+    """Problems in the file's row order, the first MAX_ERRORS of them and a count of the rest."""
+    return importer.limit_errors(sorted(errors, key=_row_no))
+
+
 def _plan_upload(service, ident: Optional[Identity], scheme_id: str, region: str, contents: Optional[str],
                  filename: str, today: date) -> tuple[UploadResult, list]:
     if ident is None:
@@ -579,8 +584,8 @@ def _plan_upload(service, ident: Optional[Identity], scheme_id: str, region: str
         return UploadResult(False, [str(exc)]), []
     if not raw:
         return UploadResult(False, ["文件中没有数据行(第1行为表头,数据从第2行开始)。"]), []
+    # check_rows applies the submitted-quarter rule; the store, when planning, the lock.
     rows, errors, warnings, skipped = importer.check_rows(raw, service.registry, service.store, region, today)
-    states: dict[tuple[str, Quarter], str] = {}
     good = []
     for r in rows:
         ind = r.indicator
@@ -591,13 +596,6 @@ def _plan_upload(service, ident: Optional[Identity], scheme_id: str, region: str
         if not ident.can_report(scheme_id, ind.reporting_unit):
             errors.append(f"{where}无权填报“{ind.reporting_unit}”的指标{ind.id}")
             continue
-        key = (ind.reporting_unit, r.period)
-        if key not in states:
-            sub = service.store.submission(scheme_id, region, ind.reporting_unit, r.period)
-            states[key] = sub.state if sub else "draft"
-        if states[key] == "submitted":
-            errors.append(f"{where}{ind.reporting_unit}{r.period.label}的数据已报送、等待审核,不能导入修改")
-            continue
         good.append(r)
     if not errors:
         try:
@@ -605,7 +603,7 @@ def _plan_upload(service, ident: Optional[Identity], scheme_id: str, region: str
         except ImportRejected as exc:
             errors.extend(exc.errors)
     if errors:
-        return UploadResult(False, sorted(errors, key=_row_no), warnings, skipped=skipped), []
+        return UploadResult(False, _listed(errors), warnings, skipped=skipped), []
     digest = hashlib.sha256(data).hexdigest()
     plan = [(c.indicator_id, str(c.period), c.old_value, c.new_value, c.old_note, c.new_note, c.action)
             for c in changes]
@@ -639,7 +637,7 @@ def commit_upload(service, ident: Optional[Identity], scheme_id: str, region: st
     try:
         service.store.import_rows(rows, ident.username, source="import")
     except ImportRejected as exc:
-        return UploadResult(False, sorted(exc.errors, key=_row_no))
+        return UploadResult(False, _listed(exc.errors))
     except StoreError as exc:
         return UploadResult(False, [str(exc)])
     result.committed = True

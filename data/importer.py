@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -109,10 +110,28 @@ class Preview:
 
     def summary(self) -> str:
         if self.errors:
-            return f"导入失败:共{len(self.errors)}个问题,未写入任何数据"
+            return f"导入失败:共{error_total(self.errors)}个问题,未写入任何数据"
         n_new, n_upd, n_same = action_counts(self.changes)
         state = "已写入" if self.committed else ("预览(未写入)" if self.changed else "无需写入")
         return f"{state}:新增{n_new}条,修改{n_upd}条,不变{n_same}条,空值跳过{self.skipped}行"
+
+
+_MORE_ERRORS = "另有{}处错误未列出"
+_MORE_RE = re.compile("^" + _MORE_ERRORS.format(r"(\d+)") + "$")
+
+
+def limit_errors(errors: list[str], limit: int = MAX_ERRORS) -> list[str]:
+    """The first ``limit`` problems and one line counting the rest: a file of 5,000 bad rows
+    must not answer with 5,000 lines (the whole file is still checked, to count them)."""
+    if len(errors) <= limit:
+        return list(errors)
+    return errors[:limit] + [_MORE_ERRORS.format(len(errors) - limit)]
+
+
+def error_total(errors: list[str]) -> int:
+    """How many problems a :func:`limit_errors` list stands for."""
+    m = _MORE_RE.match(errors[-1]) if errors else None
+    return len(errors) - 1 + int(m.group(1)) if m else len(errors)
 
 
 # ---------------------------------------------------------------- reading
@@ -351,8 +370,18 @@ def check_rows(raw: list[RawRow], registry: Registry, store: Store, region: Opti
     file_values = {(ind.id, q): v for _, ind, q, v, _ in good}
     stored: dict[tuple[str, str], dict[str, dict[Quarter, float]]] = {}
     rows: list[ImportRow] = []
+    states: dict[tuple[str, str, str, Quarter], str] = {}
     for r, ind, q, value, note in good:
         reg_name = region or registry.schemes[ind.scheme].region
+        # What the office reviews is what was submitted: a submitted quarter takes no import
+        # (an approved one is refused by the store, for every changed row).
+        sub_key = (ind.scheme, reg_name, ind.reporting_unit, q)
+        if sub_key not in states:
+            sub = store.submission(*sub_key)
+            states[sub_key] = sub.state if sub else "draft"
+        if states[sub_key] == "submitted":
+            errors.append(f"第{r.row}行:{ind.reporting_unit}{q.label}的数据已报送、等待审核,不能导入修改")
+            continue
         key = (ind.scheme, reg_name)
         if key not in stored:
             stored[key] = store.observations(ind.scheme, reg_name)
@@ -416,11 +445,11 @@ def import_file(store: Store, registry: Registry, file: Union[bytes, str, Path],
         return Preview(errors=["文件中没有数据行(第1行为表头,数据从第2行开始)"])
     rows, errors, warnings, skipped = check_rows(raw, registry, store, region, today)
     if errors:
-        return Preview(errors=errors, warnings=warnings, skipped=skipped)
+        return Preview(errors=limit_errors(errors), warnings=warnings, skipped=skipped)
     try:
         changes = store.import_rows(rows, user, source="import", dry_run=dry_run)
     except ImportRejected as exc:
-        return Preview(errors=exc.errors, warnings=warnings, skipped=skipped)
+        return Preview(errors=limit_errors(exc.errors), warnings=warnings, skipped=skipped)
     committed = not dry_run and any(c.action != "unchanged" for c in changes)
     return Preview(_planned(changes, registry), [], warnings, skipped, committed)
 

@@ -54,9 +54,9 @@ def memory_bomb(empty_rows: int = 0) -> bytes:
     return replace_members(workbook_bytes(rows=()), {SHEET_PATH: sheet_xml(rows)})
 
 
-def header_then_far_row(far_row: int, empty_rows: int = 0) -> bytes:
+def header_then_far_row(far_row: int, empty_rows: int = 0, dimension: str = "A1:XFD1048576") -> bytes:
     """A real header, then many empty rows and one data row far below."""
     header = '<row r="1">' + "".join(inline(f"{c}1", h) for c, h in zip("ABCD", ("指标编号", "报告期", "填报值", "备注"))) + "</row>"
     empties = "".join(f'<row r="{n}"/>' for n in range(2, 2 + empty_rows))
     far = f'<row r="{far_row}">{inline(f"A{far_row}", "anning_x")}{inline(f"B{far_row}", "2024Q2")}</row>'
-    return replace_members(workbook_bytes(rows=()), {SHEET_PATH: sheet_xml(header + empties + far)})
+    return replace_members(workbook_bytes(rows=()), {SHEET_PATH: sheet_xml(header + empties + far, dimension)})
