@@ -26,6 +26,10 @@ class Settings:
     session_minutes: int = 30
     # Set by tests that drive the UI without signing in first.
     login_disabled: bool = False
+    # Largest request body (a 5 MB upload arrives base64-encoded, 6.7 MB, inside Dash's JSON).
+    max_request_mb: float = 8
+    # Seconds a write waits for another writer's lock before the page says so (data.db).
+    db_lock_timeout: float = 5
 
     @classmethod
     def from_env(cls, demo: bool = False) -> "Settings":
@@ -42,6 +46,8 @@ class Settings:
             secret_key=env.get("SECRET_KEY", ""),
             demo=demo,
             session_minutes=int(env.get("SESSION_MINUTES", "30")),
+            max_request_mb=float(env.get("MAX_REQUEST_MB", "8")),
+            db_lock_timeout=float(env.get("DB_LOCK_TIMEOUT", "5")),
         )
 
     def resolved_secret(self) -> str:
