@@ -22,6 +22,7 @@ from data.store import (ConflictError, EditsRejected, ImportRejected, InvalidVal
                         SubmissionRow, TransitionError, ValueEdit)
 from indicators.model import REPORTING_LABELS, UNIT_DECIMALS, Indicator, Kind, ReferenceSeries, Reporting
 from indicators.periods import Quarter, quarter_range
+from indicators.limits import note_problem, reason_problem
 from indicators.values import check_value, plausibility
 
 from . import permissions
@@ -328,6 +329,7 @@ def check_row(ind: Indicator, inp: RowInput, meta: RowMeta, prev: Optional[float
             chk.errors.append("清空已填内容须在备注中说明原因")
         if chk.changed and value == 0 and prev is not None and prev >= 1:
             chk.warnings.append("上季度已填报完成,本季度改为未完成")
+        _check_note(chk)
         return chk
 
     checked = check_value(ind, inp.raw if not isinstance(inp.raw, str) else inp.raw.strip())
@@ -340,7 +342,15 @@ def check_row(ind: Indicator, inp: RowInput, meta: RowMeta, prev: Optional[float
         chk.errors.append("清空已填数值须在备注中说明原因")
     if chk.changed and checked.value is not None:
         chk.warnings.extend(plausibility(ind, checked.value, prev))
+    _check_note(chk)
     return chk
+
+
+def _check_note(chk: "RowCheck") -> None:
+    # A changed row only: a long note stored before the limit must not block saving other rows.
+    problem = note_problem(chk.note) if chk.changed else None
+    if problem:
+        chk.errors.append(problem)
 
 
 def kind_hint(ind: Indicator) -> str:
@@ -419,6 +429,9 @@ def save_form(service, ident: Optional[Identity], ctx: FormContext, inputs: dict
     if not changed:
         out.alert = ("info", "没有需要保存的修改。")
         return out
+    problem = reason_problem((reason or "").strip())
+    if problem:
+        return _refused(f"未保存:{problem}。")
     edits = [ValueEdit(by_id[i], ctx.region, ctx.quarter, checks[i].value, checks[i].note,
                        metas.get(i, RowMeta()).version, (reason or "").strip()) for i in changed]
     try:
@@ -691,6 +704,9 @@ def reopen_unit(service, ident: Optional[Identity], scheme_id: str, region: str,
     require_admin(ident)
     if not (reason or "").strip():
         raise TransitionError("退回须填写原因。")
+    problem = reason_problem(reason.strip(), "退回原因")
+    if problem:
+        raise Refused(f"{problem}。")
     if unit not in scheme_units(service, scheme_id):
         raise Refused(f"“{unit}”不是本方案的填报单位。")
     service.store.reopen(scheme_id, region, unit, quarter, ident.username, reason)
@@ -788,6 +804,7 @@ def save_baselines(service, ident: Optional[Identity], scheme_id: str, region: s
         if untouched or (not str(raw or "").strip() and not (raw_as_of or "").strip() and meta.get("version") is None):
             continue
         value, as_of, errors = check_baseline_input(ind, raw, raw_as_of, today)
+        errors += [p for p in [note_problem(note)] if p]
         if errors:
             out.rows[ind_id] = [("error", e) for e in errors]
             continue

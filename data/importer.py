@@ -19,6 +19,7 @@ from typing import IO, Any, Optional, Union
 from indicators.model import Indicator, Kind, Reporting
 from indicators.periods import Quarter
 from indicators.registry import Registry
+from indicators.limits import note_problem
 from indicators.values import check_value, plausibility
 
 from .errors import ImportRejected
@@ -356,6 +357,10 @@ def check_rows(raw: list[RawRow], registry: Registry, store: Store, region: Opti
             errors.append(f"{where}指标{ind.id}的{q}与第{seen[(ind.id, q)]}行重复")
             continue
         seen[(ind.id, q)] = r.row
+        problem = note_problem(r.note)
+        if problem:
+            errors.append(f"{where}{problem}")
+            continue
         checked = check_value(ind, r.value)
         if checked.errors:
             shown = _cell_text(r.value)
