@@ -265,7 +265,7 @@ def _read_xlsx(data: bytes) -> list[RawRow]:
         elif wb.worksheets:
             ws = wb.worksheets[0]
         else:
-            raise ImportFileError("Excel文件中没有工作表")
+            raise ImportFileError("无法读取Excel文件:文件中没有工作表")
         where = f"工作表“{ws.title}”"
         # Never trust the declared size (A1:XFD1048576 in a 5 KB file made openpyxl pad a
         # million rows to 16,384 cells): refuse a sheet that declares more than MAX_SCAN_ROWS
