@@ -38,7 +38,7 @@ MSG_INPUT = "页面参数无效,请刷新页面后重试"
 MSG_INTERNAL = "服务器出错,操作未完成。请刷新页面后重试;如仍出错,请联系系统管理员。"
 # Wrong types and unknown ids sent to a callback end in one of these (and a request body that
 # does not match the callback's definition in Dash's CallbackException).
-INPUT_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError, LookupError)
+INPUT_ERRORS = (TypeError, ValueError, LookupError, AttributeError)
 
 
 def too_large_message(limit_bytes: int) -> str:
