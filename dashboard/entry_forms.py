@@ -20,9 +20,9 @@ from typing import Any, Optional
 from data import importer
 from data.store import (ConflictError, EditsRejected, ImportRejected, InvalidValueError, LockedError, StoreError,
                         SubmissionRow, TransitionError, ValueEdit)
+from indicators.limits import note_problem, reason_problem
 from indicators.model import REPORTING_LABELS, UNIT_DECIMALS, Indicator, Kind, ReferenceSeries, Reporting
 from indicators.periods import Quarter, quarter_range
-from indicators.limits import note_problem, reason_problem
 from indicators.values import check_value, plausibility
 
 from . import permissions
@@ -804,7 +804,8 @@ def save_baselines(service, ident: Optional[Identity], scheme_id: str, region: s
         if untouched or (not str(raw or "").strip() and not (raw_as_of or "").strip() and meta.get("version") is None):
             continue
         value, as_of, errors = check_baseline_input(ind, raw, raw_as_of, today)
-        errors += [p for p in [note_problem(note)] if p]
+        if problem := note_problem(note):
+            errors.append(problem)
         if errors:
             out.rows[ind_id] = [("error", e) for e in errors]
             continue

@@ -10,16 +10,16 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
-from collections.abc import Iterable, Sequence
 from typing import IO, Any, Optional, Union
 
+from indicators.limits import note_problem
 from indicators.model import Indicator, Kind, Reporting
 from indicators.periods import Quarter
 from indicators.registry import Registry
-from indicators.limits import note_problem
 from indicators.values import check_value, plausibility
 
 from .errors import ImportRejected
