@@ -135,3 +135,29 @@ def test_lock_waits_are_bounded_on_sqlite_and_postgresql(db_url):
         close()
         store.dispose()
     assert classify(exc.value) == (MSG_DB, 503)
+
+
+def test_the_browser_shows_the_message_and_keeps_the_input(dash_duo, tmp_path):
+    """In Chromium: the database turns read-only after the page loaded; 保存基期值 shows the
+    message in the global alert and what was typed stays in the form."""
+    path = tmp_path / "b.sqlite"
+    app = create_app(Settings(database_url=f"sqlite:///{path}", secret_key="d" * 40, login_disabled=True))
+    service = app.server.extensions["monitor"]["service"]
+    ind = forms.baseline_indicators(service, SCHEME)[0]
+    dash_duo.start_server(app)
+    dash_duo.driver.get(dash_duo.server_url + f"/reference?scheme={SCHEME}")
+
+    def field(kind):
+        sel = "[id='" + json.dumps({"indicator": ind.id, "type": kind}, sort_keys=True, separators=(",", ":"),
+                                   ensure_ascii=False) + "']"
+        return dash_duo.wait_for_element(sel, timeout=20)
+
+    field(ids.RF_BASE_VALUE).send_keys("5")
+    field(ids.RF_BASE_ASOF).send_keys("2022-06-30")
+    read_only = create_engine(f"sqlite:///{path}")
+    event.listen(read_only, "connect", lambda conn, _rec: conn.execute("PRAGMA query_only=ON"))
+    service.store.engine = read_only
+    button = dash_duo.find_element(f"#{ids.RF_SAVE_BASE}")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", button)
+    dash_duo.wait_for_contains_text(f"#{ALERT_ID}", MSG_DB, timeout=20)
+    assert field(ids.RF_BASE_VALUE).get_attribute("value") == "5"
