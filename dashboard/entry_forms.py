@@ -20,6 +20,7 @@ from typing import Any, Optional
 from data import importer
 from data.store import (ConflictError, EditsRejected, ImportRejected, InvalidValueError, LockedError, StoreError,
                         SubmissionRow, TransitionError, ValueEdit)
+from indicators.limits import NOTE_MAX, REASON_MAX, note_problem, reason_problem
 from indicators.model import REPORTING_LABELS, UNIT_DECIMALS, Indicator, Kind, ReferenceSeries, Reporting
 from indicators.periods import Quarter, quarter_range
 from indicators.values import NumberError, check_value, parse_number, plausibility, same_value
@@ -32,8 +33,7 @@ from .reporting import UnitStatus
 # Times are shown in Beijing time, whatever the server's zone.
 BEIJING = timezone(timedelta(hours=8))
 STATE_TEXT = {"draft": "草稿", "submitted": "已报送", "approved": "已审核锁定"}
-MAX_NOTE = 500    # characters of a note (the input's maxlength, checked again on the server)
-MAX_REASON = 200  # characters of a 退回 reason (the input's maxlength, checked again here)
+MAX_NOTE, MAX_REASON = NOTE_MAX, REASON_MAX  # the inputs' maxlength; the server checks indicators.limits
 DONE_LABELS = {"1": "已完成", "0": "未完成"}
 DATE_PREFIX = "完成日期:"
 EVIDENCE_PREFIX = "佐证材料:"
@@ -359,6 +359,7 @@ def check_row(ind: Indicator, inp: RowInput, meta: RowMeta, prev: Optional[float
             chk.errors.append("清空已填内容须在备注中说明原因")
         if chk.changed and value == 0 and prev is not None and prev >= 1:
             chk.warnings.append("上季度已填报完成,本季度改为未完成")
+        _check_note(chk)
         return chk
 
     checked = check_value(ind, inp.raw if not isinstance(inp.raw, str) else inp.raw.strip())
@@ -375,7 +376,15 @@ def check_row(ind: Indicator, inp: RowInput, meta: RowMeta, prev: Optional[float
         chk.errors.append("清空已填数值须在备注中说明原因")
     if chk.changed and checked.value is not None:
         chk.warnings.extend(plausibility(ind, checked.value, prev))
+    _check_note(chk)
     return chk
+
+
+def _check_note(chk: "RowCheck") -> None:
+    # A changed row only: a long note stored before the limit must not block saving other rows.
+    problem = note_problem(chk.note) if chk.changed else None
+    if problem:
+        chk.errors.append(problem)
 
 
 def kind_hint(ind: Indicator) -> str:
@@ -516,8 +525,6 @@ def save_form(service, ident: Optional[Identity], ctx: FormContext, inputs: dict
         prev = prev_rows.get(ind_id)
         meta = metas.get(ind_id, RowMeta())
         chk = check_row(by_id[ind_id], inp, meta, prev.value if prev else None, ctx.quarter, today)
-        if len(inp.note or "") > MAX_NOTE:
-            chk.errors.append(f"备注不能超过{MAX_NOTE}字")
         if chk.changed and ind_id in earlier and meta.version is None and not reason:
             # Done in an earlier quarter: a change now corrects that record.
             chk.errors.append("该里程碑已于之前季度填报完成;如需更正,请在“修改原因”中写明原因")
@@ -534,12 +541,13 @@ def save_form(service, ident: Optional[Identity], ctx: FormContext, inputs: dict
         out.alert = ("danger", f"未保存:{','.join(parts)}。请按各行提示修改后再保存。")
         return out
 
-    if len(reason) > MAX_REASON:
-        return _refused(f"未保存:修改原因不能超过{MAX_REASON}字。")
     changed = [i for i, c in checks.items() if c.changed]
     if not changed:
         out.alert = ("info", "没有需要保存的修改。")
         return out
+    problem = reason_problem((reason or "").strip())
+    if problem:
+        return _refused(f"未保存:{problem}。")
     edits = [ValueEdit(by_id[i], ctx.region, ctx.quarter, checks[i].value, checks[i].note,
                        metas.get(i, RowMeta()).version, (reason or "").strip()) for i in changed]
     try:
@@ -635,7 +643,7 @@ class UploadResult:
 
     def summary(self) -> str:
         if self.errors:
-            return f"文件有{len(self.errors)}个问题,不能导入,未写入任何数据。请修改文件后重新上传。"
+            return f"文件有{importer.error_total(self.errors)}个问题,不能导入,未写入任何数据。请修改文件后重新上传。"
         n_new, n_upd, n_same = importer.action_counts(self.changes)
         head = "已导入" if self.committed else ("预览(尚未写入)" if self.changed else "文件与已存数据相同,无需导入")
         skipped = f",空值跳过{self.skipped}行" if self.skipped else ""
@@ -678,6 +686,11 @@ def _row_no(msg: str) -> int:
     return int(m.group(1)) if m else 0
 
 
+def _listed(errors: list[str]) -> list[str]:
+    """Problems in the file's row order, the first MAX_ERRORS of them and a count of the rest."""
+    return importer.limit_errors(sorted(errors, key=_row_no))
+
+
 def _plan_upload(service, ident: Optional[Identity], scheme_id: str, region: str, contents: Optional[str],
                  filename: str, today: date) -> tuple[UploadResult, list]:
     if ident is None:
@@ -693,8 +706,8 @@ def _plan_upload(service, ident: Optional[Identity], scheme_id: str, region: str
         return UploadResult(False, [str(exc)]), []
     if not raw:
         return UploadResult(False, ["文件中没有数据行(第1行为表头,数据从第2行开始)。"]), []
+    # check_rows applies the submitted-quarter rule; the store, when planning, the lock.
     rows, errors, warnings, skipped = importer.check_rows(raw, service.registry, service.store, region, today)
-    states: dict[tuple[str, Quarter], str] = {}
     good = []
     for r in rows:
         ind = r.indicator
@@ -708,13 +721,6 @@ def _plan_upload(service, ident: Optional[Identity], scheme_id: str, region: str
         if not ident.can_report_region(scheme_id, ind.reporting_unit, region):
             errors.append(f"{where}无权填报“{region}”的数据")
             continue
-        key = (ind.reporting_unit, r.period)
-        if key not in states:
-            sub = service.store.submission(scheme_id, region, ind.reporting_unit, r.period)
-            states[key] = sub.state if sub else "draft"
-        if states[key] == "submitted":
-            errors.append(f"{where}{ind.reporting_unit}{r.period.label}的数据已报送、等待审核,不能导入修改")
-            continue
         good.append(r)
     if not errors:
         try:
@@ -722,7 +728,7 @@ def _plan_upload(service, ident: Optional[Identity], scheme_id: str, region: str
         except ImportRejected as exc:
             errors.extend(exc.errors)
     if errors:
-        return UploadResult(False, sorted(errors, key=_row_no), warnings, skipped=skipped), []
+        return UploadResult(False, _listed(errors), warnings, skipped=skipped), []
     digest = hashlib.sha256(data).hexdigest()
     plan = [(c.indicator_id, str(c.period), c.old_value, c.new_value, c.old_note, c.new_note, c.action)
             for c in changes]
@@ -756,7 +762,7 @@ def commit_upload(service, ident: Optional[Identity], scheme_id: str, region: st
     try:
         service.store.import_rows(rows, ident.username, source="import")
     except ImportRejected as exc:
-        return UploadResult(False, sorted(exc.errors, key=_row_no))
+        return UploadResult(False, _listed(exc.errors))
     except StoreError as exc:
         return UploadResult(False, [str(exc)])
     result.committed = True
@@ -782,8 +788,9 @@ def reopen_unit(service, ident: Optional[Identity], scheme_id: str, region: str,
     require_admin(ident)
     if not (reason or "").strip():
         raise TransitionError("退回须填写原因。")
-    if len(reason.strip()) > MAX_REASON:
-        raise Refused(f"退回原因不能超过{MAX_REASON}字。")
+    problem = reason_problem(reason.strip(), "退回原因")
+    if problem:
+        raise Refused(f"{problem}。")
     if unit not in scheme_units(service, scheme_id):
         raise Refused(f"“{unit}”不是本方案的填报单位。")
     service.store.reopen(scheme_id, region, unit, quarter, ident.username, reason, expected_version)
@@ -979,6 +986,8 @@ def save_baselines(service, ident: Optional[Identity], scheme_id: str, region: s
         if untouched or (not str(raw or "").strip() and not (raw_as_of or "").strip() and meta.get("version") is None):
             continue
         value, as_of, errors = check_baseline_input(ind, raw, raw_as_of, today)
+        if problem := note_problem(note):
+            errors.append(problem)
         if errors:
             out.rows[ind_id] = [("error", e) for e in errors]
             continue

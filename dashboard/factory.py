@@ -17,7 +17,7 @@ from data.db import make_engine, upgrade
 from data.store import Store
 from indicators.registry import SCHEMES_DIR, load_registry
 
-from . import auth, ids, markup, security
+from . import auth, guard, ids, markup, security
 from .components import demo_banner
 from .pages import PAGES, not_found
 from .pages import users as users_page
@@ -118,7 +118,7 @@ def _preload_layout(app: Dash) -> None:
 def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHEMES_DIR) -> Dash:
     settings = settings or Settings.from_env()
     registry = load_registry(registry_dir)  # raises RegistryInvalid: never half-loaded
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, lock_timeout=settings.db_lock_timeout)
     upgrade(engine)
     store = Store(engine)
     if settings.demo and not store.is_demo():
@@ -134,8 +134,11 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
         suppress_callback_exceptions=True,
         serve_locally=True,
         compress=True,
+        on_error=guard.on_callback_error,  # every callback, new ones included: a message, never a 500
     )
     app.server.config["SECRET_KEY"] = settings.resolved_secret()
+    app.server.config["MAX_CONTENT_LENGTH"] = int(settings.max_request_mb * 1024 * 1024)
+    guard.install(app)
     app.server.extensions["monitor"] = {"settings": settings, "service": service, "store": store,
                                         "registry": registry}
     auth.init_auth(app, store, settings, registry)
@@ -162,6 +165,7 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
             [
                 dcc.Location(id=ids.URL, refresh="callback-nav", pathname=pathname, search=search),
                 _navbar(current_identity(), pathname),
+                guard.alert_component(),
                 demo_banner() if store.is_demo() else None,
                 html.Main(render(pathname, search) if pathname is not None else None,
                           id=ids.PAGE, className="container-fluid page"),

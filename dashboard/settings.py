@@ -59,6 +59,10 @@ class Settings:
     trust_proxy: int = 0
     # Set by tests that drive the UI without signing in first.
     login_disabled: bool = False
+    # Largest request body (a 5 MB upload arrives base64-encoded, 6.7 MB, inside Dash's JSON).
+    max_request_mb: float = 8
+    # Seconds a write waits for another writer's lock before the page says so (data.db).
+    db_lock_timeout: float = 5
 
     @classmethod
     def from_env(cls, demo: bool = False) -> "Settings":
@@ -78,6 +82,8 @@ class Settings:
             session_max_hours=float(env.get("SESSION_MAX_HOURS", "12")),
             cookie_secure=_flag(env.get("SESSION_COOKIE_SECURE")),
             trust_proxy=_proxies(env.get("TRUST_PROXY")),
+            max_request_mb=float(env.get("MAX_REQUEST_MB", "8")),
+            db_lock_timeout=float(env.get("DB_LOCK_TIMEOUT", "5")),
         )
 
     def resolved_secret(self) -> str:

@@ -6,6 +6,7 @@ depends on the working directory.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -45,11 +46,24 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
         cur.close()
 
 
-def make_engine(url: str | URL) -> Engine:
+def lock_timeout_default() -> float:
+    """Seconds a statement waits for another writer's lock before it fails (DB_LOCK_TIMEOUT,
+    default 5): a locked database then gives a message within seconds, not after 30."""
+    try:
+        return max(0.1, float(os.environ.get("DB_LOCK_TIMEOUT", "5")))
+    except ValueError:
+        return 5.0
+
+
+def make_engine(url: str | URL, lock_timeout: float | None = None) -> Engine:
+    """An engine whose waits for locks are bounded by ``lock_timeout`` seconds (SQLite's busy
+    timeout, PostgreSQL's lock_timeout); PostgreSQL statements are also bounded by
+    DB_STATEMENT_TIMEOUT seconds when set (0 or unset: no bound)."""
     u = normalize_url(url)
+    wait = lock_timeout_default() if lock_timeout is None else lock_timeout
     if u.get_backend_name() == "sqlite":
         in_memory = not u.database or u.database == ":memory:"
-        kwargs: dict = {"connect_args": {"timeout": 30}}
+        kwargs: dict = {"connect_args": {"timeout": wait}}
         if in_memory:
             # One shared connection, otherwise every connection sees its own empty database.
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
@@ -58,7 +72,11 @@ def make_engine(url: str | URL) -> Engine:
         engine = create_engine(u, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(u, pool_pre_ping=True)
+    options = f"-c lock_timeout={int(wait * 1000)}"
+    statement = float(os.environ.get("DB_STATEMENT_TIMEOUT", "0") or 0)
+    if statement > 0:
+        options += f" -c statement_timeout={int(statement * 1000)}"
+    return create_engine(u, pool_pre_ping=True, connect_args={"options": options})
 
 
 def alembic_config(url: str | URL | None = None) -> Config:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from typing import IO, Any, Optional, Union
 
+from indicators.limits import note_problem
 from indicators.model import Indicator, Kind, Reporting
 from indicators.periods import Quarter
 from indicators.registry import Registry
@@ -32,6 +35,13 @@ except ImportError:  # pragma: no cover - only while indicators.export is absent
         return value
 
 MAX_BYTES = 5 * 1024 * 1024
+# Bounds on the work an import may cause, whatever the file declares (docs/data.md).
+MAX_ROWS = 5000                         # data rows (non-blank rows below the header)
+MAX_COLS = 50                           # columns read from each row; the rest are ignored
+MAX_ERRORS = 200                        # problems listed; the rest are counted
+MAX_SCAN_ROWS = 2 * MAX_ROWS            # sheet rows read (blank rows count); rows below are never read
+MAX_UNZIPPED_BYTES = 50 * 1024 * 1024   # an xlsx's members together, unpacked
+MAX_ZIP_MEMBERS = 1000
 SHEET_NAME = "填报"
 # canonical column -> accepted header spellings (compared case-insensitively, spaces ignored)
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -49,6 +59,10 @@ TEMPLATE_HEADERS = ["指标编号", "报告期", "指标名称", "计量单位",
 
 class ImportFileError(Exception):
     """The file as a whole cannot be read; one clear message."""
+
+
+class HeaderError(ImportFileError):
+    """No usable header row (perhaps the data are on another sheet)."""
 
 
 @dataclass(frozen=True)
@@ -97,10 +111,28 @@ class Preview:
 
     def summary(self) -> str:
         if self.errors:
-            return f"导入失败:共{len(self.errors)}个问题,未写入任何数据"
+            return f"导入失败:共{error_total(self.errors)}个问题,未写入任何数据"
         n_new, n_upd, n_same = action_counts(self.changes)
         state = "已写入" if self.committed else ("预览(未写入)" if self.changed else "无需写入")
         return f"{state}:新增{n_new}条,修改{n_upd}条,不变{n_same}条,空值跳过{self.skipped}行"
+
+
+_MORE_ERRORS = "另有{}处错误未列出"
+_MORE_RE = re.compile("^" + _MORE_ERRORS.format(r"(\d+)") + "$")
+
+
+def limit_errors(errors: list[str], limit: int = MAX_ERRORS) -> list[str]:
+    """The first ``limit`` problems and one line counting the rest: a file of 5,000 bad rows
+    must not answer with 5,000 lines (the whole file is still checked, to count them)."""
+    if len(errors) <= limit:
+        return list(errors)
+    return errors[:limit] + [_MORE_ERRORS.format(len(errors) - limit)]
+
+
+def error_total(errors: list[str]) -> int:
+    """How many problems a :func:`limit_errors` list stands for."""
+    m = _MORE_RE.match(errors[-1]) if errors else None
+    return len(errors) - 1 + int(m.group(1)) if m else len(errors)
 
 
 # ---------------------------------------------------------------- reading
@@ -119,10 +151,10 @@ def _header_map(header: list[Any], where: str) -> dict[str, int]:
         if key and key not in found:
             found[key] = i
     if not found:
-        raise ImportFileError(f"{where}无法识别表头。{HEADER_HINT}")
+        raise HeaderError(f"{where}无法识别表头。{HEADER_HINT}")
     missing = [COLUMN_LABELS[k] for k in REQUIRED if k not in found]
     if missing:
-        raise ImportFileError(f"{where}缺少列:{'、'.join(missing)}。{HEADER_HINT}")
+        raise HeaderError(f"{where}缺少列:{'、'.join(missing)}。{HEADER_HINT}")
     return found
 
 
@@ -141,17 +173,43 @@ def _unescape(text: str) -> str:
     return text
 
 
-def _rows_from_table(table: list[list[Any]], where: str) -> list[RawRow]:
-    if not table:
-        raise ImportFileError(f"{where}没有内容。{HEADER_HINT}")
-    cols = _header_map(table[0], where)
-    out = []
-    for n, cells in enumerate(table[1:], start=2):
+def _blank(cells: tuple) -> bool:
+    # Fast path first: openpyxl pads missing rows with tuples of None (up to a million of them).
+    if not any(cells) and cells.count(None) + cells.count("") == len(cells):
+        return True
+    return all(_cell_text(c) == "" for c in cells)
+
+
+def _too_long(what: str) -> str:
+    return (f"{what}超过{MAX_SCAN_ROWS}行,一次最多导入{MAX_ROWS}行数据;"
+            "请删除多余的行或把数据复制到新的工作表后再导入")
+
+
+def _rows_from_table(rows: Iterable[Sequence[Any]], where: str) -> list[RawRow]:
+    """Rows of a table read lazily: the header, then at most MAX_ROWS non-blank data rows of
+    at most MAX_COLS cells; nothing else of the file is kept (blank rows are skipped, but
+    count in row numbers; a row below MAX_SCAN_ROWS is refused)."""
+    it = iter(rows)
+    header = next(it, None)
+    if header is None:
+        raise HeaderError(f"{where}没有内容。{HEADER_HINT}")
+    cols = _header_map(list(header[:MAX_COLS]), where)
+    out: list[RawRow] = []
+    for n, cells in enumerate(it, start=2):
+        if n > MAX_SCAN_ROWS:
+            raise ImportFileError(_too_long(where))
+        if not cells:
+            continue
+        cells = tuple(cells[:MAX_COLS])
+        if _blank(cells):
+            continue
+        if len(out) >= MAX_ROWS:
+            raise ImportFileError(f"{where}的数据超过{MAX_ROWS}行(第{n}行仍有内容),一次最多导入{MAX_ROWS}行,"
+                                  "请分成几个文件导入")
+
         def get(key):
             i = cols.get(key)
             return cells[i] if i is not None and i < len(cells) else None
-        if all(_cell_text(c) == "" for c in cells):
-            continue
         note = _unescape(_cell_text(get("note"))) if "note" in cols else None
         value = get("value")
         if isinstance(value, str):
@@ -168,50 +226,87 @@ def _read_csv(data: bytes) -> list[RawRow]:
     first = text.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first.count) if first else ","
     try:
-        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        # csv.reader is lazy: rows past the bound are never parsed.
+        return _rows_from_table(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), "CSV文件")
     except csv.Error as exc:
         raise ImportFileError(f"CSV格式错误:{exc}")
-    return _rows_from_table(table, "CSV文件")
+
+
+XLSX_UNREADABLE = "无法读取Excel文件:文件已损坏或不是xlsx格式"
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse before openpyxl sees the file: a damaged archive, an encrypted member, or
+    members that unpack to more than MAX_UNZIPPED_BYTES (zipfile never returns more than a
+    member's declared size, so the declared sizes are a real bound)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise ImportFileError(XLSX_UNREADABLE)
+    if any(i.flag_bits & 0x1 for i in infos):
+        raise ImportFileError("无法读取Excel文件:文件已加密(设置了密码),请取消密码后另存为.xlsx再导入")
+    if len(infos) > MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
+        raise ImportFileError(f"无法读取Excel文件:文件解压后超过{MAX_UNZIPPED_BYTES // 1024 // 1024} MB,"
+                              "不是正常的填报表格")
 
 
 def _read_xlsx(data: bytes) -> list[RawRow]:
     from openpyxl import load_workbook
 
+    _check_zip(data)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types for damaged files
-        raise ImportFileError("无法读取Excel文件:文件已损坏或不是xlsx格式")
+        raise ImportFileError(XLSX_UNREADABLE)
     try:
         if SHEET_NAME in wb.sheetnames:
             ws = wb[SHEET_NAME]
         elif wb.worksheets:
             ws = wb.worksheets[0]
         else:
-            raise ImportFileError("Excel文件中没有工作表")
-        table = [list(r) for r in ws.iter_rows(values_only=True)]
+            raise ImportFileError("无法读取Excel文件:文件中没有工作表")
         where = f"工作表“{ws.title}”"
+        # Never trust the declared size (A1:XFD1048576 in a 5 KB file made openpyxl pad a
+        # million rows to 16,384 cells): refuse a sheet that declares more than MAX_SCAN_ROWS
+        # rows, then read lazily at most MAX_SCAN_ROWS rows of MAX_COLS columns whatever it holds.
+        declared = ws.max_row if isinstance(ws.max_row, int) else 0
+        if declared > MAX_SCAN_ROWS:
+            raise ImportFileError(_too_long(f"{where}的范围({ws.calculate_dimension()})"))
+        ws.reset_dimensions()
+        rows = ws.iter_rows(max_row=MAX_SCAN_ROWS, max_col=MAX_COLS, values_only=True)
         try:
-            return _rows_from_table(table, where)
+            return _rows_from_table(rows, where)
         except ImportFileError as exc:
-            if ws.title != SHEET_NAME:
+            if isinstance(exc, HeaderError) and ws.title != SHEET_NAME:
                 raise ImportFileError(f"{exc};请把数据放在名为“{SHEET_NAME}”的工作表中(可用导出的填报模板)")
             raise
+    except ImportFileError:
+        raise
+    except Exception:  # damaged sheet XML is only found while reading the rows
+        raise ImportFileError(XLSX_UNREADABLE)
     finally:
         wb.close()
 
 
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
 def read_file(data: bytes, filename: str = "") -> list[RawRow]:
-    """Parse a CSV or XLSX upload into rows; raises ImportFileError with one message."""
+    """Parse a CSV or XLSX upload into rows; raises ImportFileError with one message.
+    Reads at most MAX_ROWS data rows of MAX_COLS columns, whatever the file declares."""
     if len(data) > MAX_BYTES:
         raise ImportFileError(f"文件过大({len(data) / 1024 / 1024:.2f} MB),上限为5 MB")
     if not data.strip():
         raise ImportFileError("文件为空")
     name = filename.lower()
     if data[:4] == b"PK\x03\x04" or name.endswith((".xlsx", ".xlsm")):
-        if not zipfile.is_zipfile(io.BytesIO(data)):
-            raise ImportFileError("无法读取Excel文件:文件已损坏或不是xlsx格式")
+        if data[:8] == OLE_MAGIC:
+            # An .xlsx with a password is stored as an OLE container, like an old .xls.
+            raise ImportFileError("无法读取Excel文件:文件已加密(设置了密码)或是旧版格式,"
+                                  "请取消密码后另存为“Excel工作簿(.xlsx)”再导入")
         return _read_xlsx(data)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or name.endswith(".xls"):
+    if data[:8] == OLE_MAGIC or name.endswith(".xls"):
         raise ImportFileError("不支持旧版Excel(.xls)文件,请另存为.xlsx或CSV UTF-8后再导入")
     if b"\x00" in data[:4096]:
         raise ImportFileError("文件内容无法识别:不是CSV文本或xlsx表格")
@@ -262,6 +357,10 @@ def check_rows(raw: list[RawRow], registry: Registry, store: Store, region: Opti
             errors.append(f"{where}指标{ind.id}的{q}与第{seen[(ind.id, q)]}行重复")
             continue
         seen[(ind.id, q)] = r.row
+        problem = note_problem(r.note)
+        if problem:
+            errors.append(f"{where}{problem}")
+            continue
         checked = check_value(ind, r.value)
         if checked.errors:
             shown = _cell_text(r.value)
@@ -276,8 +375,18 @@ def check_rows(raw: list[RawRow], registry: Registry, store: Store, region: Opti
     file_values = {(ind.id, q): v for _, ind, q, v, _ in good}
     stored: dict[tuple[str, str], dict[str, dict[Quarter, float]]] = {}
     rows: list[ImportRow] = []
+    states: dict[tuple[str, str, str, Quarter], str] = {}
     for r, ind, q, value, note in good:
         reg_name = region or registry.schemes[ind.scheme].region
+        # What the office reviews is what was submitted: a submitted quarter takes no import
+        # (an approved one is refused by the store, for every changed row).
+        sub_key = (ind.scheme, reg_name, ind.reporting_unit, q)
+        if sub_key not in states:
+            sub = store.submission(*sub_key)
+            states[sub_key] = sub.state if sub else "draft"
+        if states[sub_key] == "submitted":
+            errors.append(f"第{r.row}行:{ind.reporting_unit}{q.label}的数据已报送、等待审核,不能导入修改")
+            continue
         key = (ind.scheme, reg_name)
         if key not in stored:
             stored[key] = store.observations(ind.scheme, reg_name)
@@ -345,11 +454,11 @@ def import_file(store: Store, registry: Registry, file: Union[bytes, str, Path],
         return Preview(errors=["文件中没有数据行(第1行为表头,数据从第2行开始)"])
     rows, errors, warnings, skipped = check_rows(raw, registry, store, region, today)
     if errors:
-        return Preview(errors=errors, warnings=warnings, skipped=skipped)
+        return Preview(errors=limit_errors(errors), warnings=warnings, skipped=skipped)
     try:
         changes = store.import_rows(rows, user, source="import", dry_run=dry_run)
     except ImportRejected as exc:
-        return Preview(errors=exc.errors, warnings=warnings, skipped=skipped)
+        return Preview(errors=limit_errors(exc.errors), warnings=warnings, skipped=skipped)
     committed = not dry_run and any(c.action != "unchanged" for c in changes)
     return Preview(_planned(changes, registry), [], warnings, skipped, committed)
 

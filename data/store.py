@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional, Union
 from sqlalchemy import Engine, Integer, String, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from indicators.limits import display_name_problem
 from indicators.model import Baseline, Indicator
 from indicators.periods import Quarter
 from indicators.values import check_value, same_value
@@ -836,6 +837,8 @@ class Store:
             raise StoreError("用户名不能为空")
         if role not in ROLES:
             raise StoreError(f"未知角色:{role}")
+        if problem := display_name_problem(display_name):
+            raise StoreError(problem)
         with Session(self.engine, expire_on_commit=False) as s, s.begin():
             if s.scalar(select(User.id).where(User.username == username)) is not None:
                 raise DuplicateError(f"用户名“{username}”已存在")
@@ -855,6 +858,8 @@ class Store:
             raise TypeError(f"update_user: unknown fields {sorted(unknown)}")
         if "role" in changes and changes["role"] not in ROLES:
             raise StoreError(f"未知角色:{changes['role']}")
+        if problem := display_name_problem(changes.get("display_name")):
+            raise StoreError(problem)
         for key in ("units", "schemes", "regions"):
             if key in changes:
                 changes[key] = list(changes[key] or [])
