@@ -189,8 +189,9 @@ def status_text(st: UnitStatus, names: Optional[dict] = None) -> str:
     if st.state == reporting.SUBMITTED and h:
         return f"已报送({who(h.submitted_by)} {local_time(h.submitted_at)}),等待办公室审核。"
     if st.state == reporting.RETURNED and h:
-        return (f"已退回:{who(h.last_user)}于{local_time(h.last_at)}退回,原因:{h.last_reason}。"
-                "请按原因修改后保存并重新报送。")
+        # The page shows the reason just below in its own notice; the to-do list and
+        # the review view use this one sentence.
+        return f"已退回({who(h.last_user)} {local_time(h.last_at)}),原因:{h.last_reason}。请修改后重新报送。"
     return "草稿:尚未报送。保存草稿后,全部指标填写完毕再点“报送”。"
 
 
@@ -903,6 +904,7 @@ def office_todo(service, ident: Optional[Identity], today: Optional[date] = None
             mine = [u for r, u in shown if r == region]
             late.extend((sid, region, st) for st in service.unit_statuses(sid, region, current, today, mine)
                         if st.late)
+    waiting.sort(key=lambda t: (t[1].period, t[1].submitted_at or datetime.min.replace(tzinfo=timezone.utc)))
     return OfficeTodo(waiting, late, quarter_of, late_total)
 
 

@@ -41,6 +41,15 @@ PAGES = [
     ("users", "/admin/users"),
 ]
 SIZES = [(1366, 768), (1920, 1080)]
+# The quarterly loop (docs/entry.md), captured with --loop: a demo where the office has
+# returned 市市场监管局's 2025Q4 with a reason, seen by its reporter and by the office.
+LOOP_REASON = "专利托管企业数量与台账不符,请核实后重报"
+LOOP_PAGES = [
+    ("todo_reporter", "/todo", "luzhou_r01"),
+    ("entry_returned", "/entry?scheme=luzhou&region=泸州市&q=2025Q4&unit=市市场监管局", "luzhou_r01"),
+    ("review_unit", "/review?scheme=luzhou&region=泸州市&q=2025Q4&unit=市市场监管局", "admin"),
+    ("todo_office", "/todo", "admin"),
+]
 
 
 def _driver(width, height):
@@ -61,13 +70,31 @@ def _resize(drv, width, height):
                             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
 
 
-def _serve_demo() -> str:
+def _capture(drv, url, path, w, h, args):
+    _resize(drv, w, h)
+    drv.get(url)
+    WebDriverWait(drv, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".page-title")))
+    time.sleep(2.5)  # let callbacks and plotly finish drawing
+    if args.full:
+        height = drv.execute_script("return document.documentElement.scrollHeight")
+        _resize(drv, w, min(height, args.max_height))
+        time.sleep(1)
+    drv.save_screenshot(str(path))
+    print("wrote", path)
+
+
+def _serve_demo(loop: bool = False) -> str:
     from dashboard import Settings, create_app
 
     tmp = tempfile.mkdtemp()
     settings = Settings(database_url=f"sqlite:///{tmp}/demo.db", demo=True, secret_key="shots", port=8765,
-                        login_disabled=True)
+                        login_disabled=not loop)
     app = create_app(settings)
+    if loop:
+        store = app.server.extensions["monitor"]["service"].store
+        store.submit("luzhou", "泸州市", "市市场监管局", "2025Q4", "luzhou_r01")
+        store.submit("luzhou", "泸州市", "市科技局", "2025Q4", "luzhou_r03")
+        store.reopen("luzhou", "泸州市", "市市场监管局", "2025Q4", "admin", LOOP_REASON)
     threading.Thread(target=lambda: app.run(port=8765, debug=False), daemon=True).start()
     time.sleep(2)
     return "http://127.0.0.1:8765"
@@ -82,8 +109,11 @@ def main():
     ap.add_argument("--max-height", type=int, default=6000)
     ap.add_argument("--only", help="comma-separated page names to capture")
     ap.add_argument("--sizes", help="comma-separated window sizes, e.g. 390x844 (default: 1366x768,1920x1080)")
+    ap.add_argument("--loop", action="store_true", help="the quarterly loop's pages (to-do, returned form, review)")
     args = ap.parse_args()
     sizes = [tuple(int(n) for n in s.split("x")) for s in args.sizes.split(",")] if args.sizes else SIZES
+    if args.loop:
+        return _loop(args, sizes)
     base = args.base or _serve_demo()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -100,16 +130,30 @@ def main():
             for name, path in PAGES:
                 if args.only and name not in args.only.split(","):
                     continue
-                _resize(drv, w, h)
-                drv.get(base + path)
-                WebDriverWait(drv, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".page-title")))
-                time.sleep(2.5)  # let callbacks and plotly finish drawing
-                if args.full:
-                    height = drv.execute_script("return document.documentElement.scrollHeight")
-                    _resize(drv, w, min(height, args.max_height))
-                    time.sleep(1)
-                drv.save_screenshot(str(out / f"{name}_{w}x{h}.png"))
-                print("wrote", out / f"{name}_{w}x{h}.png")
+                _capture(drv, base + path, out / f"{name}_{w}x{h}.png", w, h, args)
+        finally:
+            drv.quit()
+
+
+def _sign_in(drv, base, user, password="demo"):
+    drv.delete_all_cookies()
+    drv.get(base + "/login")
+    drv.find_element(By.NAME, "username").send_keys(user)
+    drv.find_element(By.NAME, "password").send_keys(password)
+    drv.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(drv, 30).until(lambda d: "/login" not in d.current_url)
+
+
+def _loop(args, sizes):
+    base = _serve_demo(loop=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for w, h in sizes:
+        drv = _driver(w, h)
+        try:
+            for name, path, user in LOOP_PAGES:
+                _sign_in(drv, base, user)
+                _capture(drv, base + path, out / f"{name}_{w}x{h}.png", w, h, args)
         finally:
             drv.quit()
 

@@ -27,15 +27,18 @@ def pid(type_: str, **keys) -> str:
 
 
 def wait_until(predicate, timeout=20, what=""):
+    """Poll until ``predicate()`` is true (returned); ``what`` may be a callable saying what was seen."""
     end = time.time() + timeout
+    last = None
     while time.time() < end:
         try:
-            if predicate():
-                return
-        except Exception:  # element re-rendered between find and read
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:  # element re-rendered between find and read
+            last = exc
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what() if callable(what) else what} (last: {last!r})")
 
 
 def light(dash_duo, indicator):

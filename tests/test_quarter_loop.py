@@ -103,12 +103,17 @@ def test_form_counts_chase_list_review_and_todo_agree(service, monkeypatch):
 
 # ---------------------------------------------------------------- the form
 
-def test_returned_form_says_so_with_the_reason_until_submitted_again(service):
-    c = ctx()
+def submit_all(service, c):
+    """报送 the form as shown, every gap explained by a note."""
     inputs, metas = shown(service, c)
     for ind_id in forms.unit_status(service, c, TODAY).missing:
         inputs = edit(inputs, ind_id, note="暂无数据", done=inputs[ind_id].done)
     assert forms.submit_form(service, ALICE, c, inputs, metas, today=TODAY).submitted
+
+
+def test_returned_form_says_so_with_the_reason_until_submitted_again(service):
+    c = ctx()
+    submit_all(service, c)
     forms.reopen_unit(service, ADMIN, LZ, LZ_REGION, Q4, MARKET, "托管数量请按台账更正")
     st = forms.unit_status(service, c, TODAY)
     text = forms.status_text(st, {"office": "领导小组办公室"})
@@ -121,10 +126,7 @@ def test_returned_form_says_so_with_the_reason_until_submitted_again(service):
 
 def test_second_submit_of_an_unchanged_form_is_refused(service):
     c = ctx()
-    inputs, metas = shown(service, c)
-    for ind_id in forms.unit_status(service, c, TODAY).missing:
-        inputs = edit(inputs, ind_id, note="暂无数据", done=inputs[ind_id].done)
-    assert forms.submit_form(service, ALICE, c, inputs, metas, today=TODAY).submitted
+    submit_all(service, c)
     inputs, metas = shown(service, c)
     out = forms.submit_form(service, ALICE, c, inputs, metas, today=TODAY)
     assert not out.ok and not out.submitted and "已报送" in out.alert[1]
@@ -210,10 +212,7 @@ def test_pasted_misplaced_separators_are_refused_row_by_row(service):
 
 def test_return_needs_a_reason_and_approving_a_changed_submission_is_refused(service):
     c = ctx()
-    inputs, metas = shown(service, c)
-    for ind_id in forms.unit_status(service, c, TODAY).missing:
-        inputs = edit(inputs, ind_id, note="暂无数据", done=inputs[ind_id].done)
-    assert forms.submit_form(service, ALICE, c, inputs, metas, today=TODAY).submitted
+    submit_all(service, c)
     seen = service.store.submission(LZ, LZ_REGION, MARKET, Q4).version
     with pytest.raises(forms.TransitionError):
         forms.reopen_unit(service, ADMIN, LZ, LZ_REGION, Q4, MARKET, "   ", seen)
@@ -256,10 +255,7 @@ def test_reporter_cannot_open_another_units_returned_form(service, app, monkeypa
     from dashboard.pages import entry
 
     c = ctx()
-    inputs, metas = shown(service, c)
-    for ind_id in forms.unit_status(service, c, TODAY).missing:
-        inputs = edit(inputs, ind_id, note="暂无数据", done=inputs[ind_id].done)
-    assert forms.submit_form(service, ALICE, c, inputs, metas, today=TODAY).submitted
+    submit_all(service, c)
     forms.reopen_unit(service, ADMIN, LZ, LZ_REGION, Q4, MARKET, "请核实")
     carol = reporter("carol", "市财政局")
     # Not editable and not offered: the unit list has only her own unit; saving is refused.
@@ -268,6 +264,7 @@ def test_reporter_cannot_open_another_units_returned_form(service, app, monkeypa
     with app.server.test_request_context("/entry"):
         sid, reg, q, unit, _, units = entry._choose(service, carol, LZ, LZ_REGION, str(Q4), MARKET)
     assert unit == "市财政局" and MARKET not in units
+    inputs, metas = shown(service, c)
     out = forms.save_form(service, carol, c, edit(inputs, CUSTODY, raw="9"), metas, today=TODAY)
     assert not out.ok and "没有填报" in out.alert[1]
     # Her to-do list does not show the other unit's return.

@@ -9,43 +9,22 @@ list (责任单位) agree.
 from __future__ import annotations
 
 import json
-import time
 from datetime import date
 from urllib.parse import quote
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 
-from dashboard import Settings, create_app, ids
+from dashboard import Settings, create_app, datastatus, ids
 from dashboard.accounts import demo_accounts
-from dashboard import datastatus
 from dashboard.entry_forms import plain_number
 from indicators.periods import Quarter
+from tests.test_entry_browser import click, pid, type_into, wait_until
 
 SCHEME, UNIT = "luzhou", "市市场监管局"
 # Luzhou's deadline quarter: its figures are the ones the overview judges, and in the demo
 # the unit has entered them but not yet handed them in.
 QUARTER = Quarter(2025, 4)
-
-
-def pid(type_: str, **keys) -> str:
-    text = json.dumps({**keys, "type": type_}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "[id='" + text + "']"
-
-
-def wait_until(predicate, timeout=20, what=""):
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except Exception as exc:  # re-rendered between find and read
-            last = exc
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what() if callable(what) else what} (last: {last!r})")
 
 
 @pytest.fixture
@@ -66,28 +45,6 @@ def sign_in(dash_duo, username):
 
 def go(dash_duo, path):
     dash_duo.driver.get(dash_duo.server.url.rstrip("/") + path)
-
-
-def click(dash_duo, selector):
-    """Click once the element can take it (a modal fading in, a re-rendered row)."""
-    def attempt():
-        el = dash_duo.find_element(selector)
-        if not (el.is_displayed() and el.is_enabled()):
-            return False
-        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
-        el.click()  # raises while something still covers it: tried again
-        return True
-
-    wait_until(attempt, what=f"{selector} clicked")
-
-
-def type_into(dash_duo, selector, text):
-    el = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus()", el)
-    el.send_keys(Keys.CONTROL, "a")
-    el.send_keys(Keys.BACKSPACE)
-    el.send_keys(text)
-    el.send_keys(Keys.TAB)  # the inputs commit on blur
 
 
 def paste(dash_duo, selector, text):

@@ -316,7 +316,9 @@ def _status(service, ident, scheme_id, region, q, unit, today: Optional[date] = 
     counts = f"共{st.total}项,已填{st.done}项,未填{len(st.missing)}项"
     if st.carried:
         counts += f"(其中{len(st.carried)}项里程碑已于之前季度完成)"
-    parts = [state_badge(st.state, "me-2"), html.Span(forms.status_text(st, names)),
+    # A returned form: the reason stands in its own notice below, not twice.
+    text = "请按退回原因修改,保存草稿后重新报送。" if st.state == reporting.RETURNED else forms.status_text(st, names)
+    parts = [state_badge(st.state, "me-2"), html.Span(text),
              html.Span(counts + "。", className="ms-1", id="en-counts",
                        **{"data-total": str(st.total), "data-missing": str(len(st.missing))}),
              html.Span(forms.deadline_text(st, today), className="ms-2 " + ("text-danger fw-bold" if st.late else ""),

@@ -177,10 +177,7 @@ def _view(service, ident, sid, reg, q, unit):
         msgs = forms.stored_messages(ind, row, p.value if p else None)
         if ind.id in st.missing:
             msgs = [("error", "尚未填写")]
-        change = "—"
-        if row is not None and row.value is not None and p is not None and p.value is not None:
-            d = row.value - p.value
-            change = ("+" if d > 0 else "") + fmt_value(d, ind) if d else "持平"
+        change = _change(ind, row, p)
         shown = ("已完成(之前季度)" if ind.id in carried and row is None
                  else fmt_value(row.value, ind) if row is not None and row.value is not None
                  else "空(已说明)" if row is not None else "未填")
@@ -211,11 +208,22 @@ def _view(service, ident, sid, reg, q, unit):
                      "review-reason"),
             dbc.Button("退回", id=ids.RV_REOPEN, color="warning", className="ms-2",
                        disabled=st.state not in (reporting.SUBMITTED, reporting.APPROVED)),
-        ], className="review-actions d-flex align-items-center flex-wrap gap-1 mt-2")
+        ], className="review-actions d-flex align-items-center flex-wrap gap-1 my-2")
     head = html.Div([html.H2(f"审阅:{unit}", className="section-title d-inline-block me-2"), state_badge(st.state),
                      html.Span(forms.status_text(st, names), className="ms-2 small")])
-    return html.Section([head, table, actions], className="section review-view", id="rv-view-section",
+    # The actions above the rows: a long form must not hide them below the fold.
+    return html.Section([head, actions, table], className="section review-view", id="rv-view-section",
                         **{"data-unit": unit, "data-state": st.state}), (st.handover.version if st.handover else 0)
+
+
+def _change(ind, row, prev) -> str:
+    """This quarter against last quarter, as the reviewer reads it."""
+    if row is None or row.value is None or prev is None or prev.value is None:
+        return "—"
+    d = row.value - prev.value
+    if ind.kind.value == "milestone":
+        return "新完成" if d > 0 else ("改为未完成" if d < 0 else "持平")
+    return ("+" if d > 0 else "") + fmt_value(d, ind) if d else "持平"
 
 
 def _events(service, sid, reg, q, names):
