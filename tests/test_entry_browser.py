@@ -202,3 +202,33 @@ def test_unsaved_input_survives_leaving_the_form(dash_duo, tmp_path):
     wait_until(lambda: dash_duo.find_element(f"#{ids.EN_STATUS} .status-text"), what="form drawn")
     assert "已恢复" not in summary(dash_duo)
     assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []
+
+
+def test_tabbing_down_the_form_never_hides_the_focused_field_under_the_save_bar(dash_duo, tmp_path):
+    """The sticky save bar once covered 9 of 60 tab stops: each focused field must be visible."""
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/d.db", demo=True, secret_key="t",
+                              login_disabled=True))
+    dash_duo.start_server(app)
+    dash_duo.driver.get(dash_duo.server_url + "/entry?scheme=anning&q=2026Q3&unit=" + quote("市市场监管局"))
+    dash_duo.wait_for_contains_text(f"#{ids.EN_TITLE}", "市市场监管局", timeout=20)
+    first = dash_duo.wait_for_element(f"#{ids.EN_FORM} input:not([disabled])", timeout=20)
+    dash_duo.driver.execute_script("arguments[0].focus()", first)
+    hidden, seen = [], 0
+    covered = """
+        var el = document.activeElement, r = el.getBoundingClientRect();
+        var x = r.left + Math.min(r.width / 2, 8), y = r.top + r.height / 2;
+        var top = document.elementFromPoint(x, y);
+        return (top === el || el.contains(top) || (top && top.contains(el))) ? null : (el.id || el.name || el.tagName);
+    """
+    while seen < 200:
+        in_form = dash_duo.driver.execute_script(
+            f"return !!document.activeElement.closest('#{ids.EN_FORM}')")
+        if not in_form:
+            break
+        seen += 1
+        who = dash_duo.driver.execute_script(covered)
+        if who:
+            hidden.append(who)
+        dash_duo.driver.switch_to.active_element.send_keys(Keys.TAB)
+    assert seen > 40, seen  # the form of 36 rows has many stops
+    assert hidden == []
