@@ -27,7 +27,7 @@ from indicators.values import NumberError, check_value, parse_number, plausibili
 
 from . import permissions, reporting
 from .components import fmt_value
-from .permissions import Forbidden, Identity, require_admin, require_reporter, require_reporter_region
+from .permissions import Forbidden, Identity, require_admin, require_reporter_region
 from .reporting import UnitStatus
 
 # Times are shown in Beijing time, whatever the server's zone.

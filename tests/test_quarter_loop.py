@@ -1,6 +1,7 @@
 """The quarterly loop's rules, called directly: who owes what (one rule for the form,
 审核, 催报 and 待办), deadlines, returns, pasting, carried milestones, notes that must be
-written now, confirmations and the bad inputs of issue 13, and reporters bound to regions."""
+written now, confirmations and the bad inputs of issue 13 (reporters bound to regions:
+tests/security/test_entry_hardening.py)."""
 from __future__ import annotations
 
 import itertools
@@ -10,13 +11,12 @@ import pytest
 
 from dashboard import entry_forms as forms
 from dashboard import reporting
-from dashboard.permissions import Forbidden, Identity
+from dashboard.permissions import Forbidden
 from dashboard.reporting import Handover, Stored, unit_status
 from data.store import ConflictError
 from indicators.periods import Quarter
-from tests.test_entry_callbacks import (ADMIN, ALICE, AN, AN_REGION, CUSTODY, LZ, LZ_REGION, MARKET, POOL, Q4,  # noqa: F401
-                                        TODAY, app, ctx, data_url, demo_db, edit, reporter, service, shown,
-                                        template, texts, value, xlsx)
+from tests.test_entry_callbacks import (ADMIN, ALICE, AN, CUSTODY, LZ, LZ_REGION, MARKET, POOL, Q4, TODAY,  # noqa: F401
+                                        app, ctx, demo_db, edit, reporter, service, shown, texts, value)
 
 Q = Quarter(2025, 2)
 
@@ -269,27 +269,3 @@ def test_reporter_cannot_open_another_units_returned_form(service, app, monkeypa
     assert not out.ok and "没有填报" in out.alert[1]
     # Her to-do list does not show the other unit's return.
     assert all(it.status.unit == "市财政局" for it in forms.reporter_todo(service, carol, TODAY)[0])
-
-
-# ---------------------------------------------------------------- reporters bound to regions (issue 14, finding 2)
-
-def test_reporter_bound_to_a_region_may_not_save_import_or_see_another(service, app):
-    other = "纳溪区"
-    service.store.ensure_region(LZ, other)
-    bound = Identity("dave", "dave", "reporter", (MARKET,), (LZ,), regions=(LZ_REGION,))
-    assert forms.visible_regions(bound, service, LZ) == [LZ_REGION]
-    assert set(forms.visible_regions(ALICE, service, LZ)) == {LZ_REGION, other}
-    c_other = ctx(region=other)
-    inputs, metas = shown(service, c_other)
-    out = forms.save_form(service, bound, c_other, edit(inputs, CUSTODY, raw="3"), metas, today=TODAY)
-    assert not out.ok and "纳溪区" in out.alert[1] and value(service, CUSTODY, region=other) is None
-    with pytest.raises(Forbidden):
-        forms.template_bytes(service, bound, c_other, TODAY)
-    good = forms.preview_upload(service, bound, LZ, other, data_url(xlsx([(CUSTODY, str(Q4), 3, "")])),
-                                "x.xlsx", TODAY)
-    assert not good.ok and any("纳溪区" in e for e in good.errors)
-    # In its own region all is as before.
-    c = ctx()
-    inputs, metas = shown(service, c)
-    assert forms.save_form(service, bound, c, edit(inputs, CUSTODY, raw="8"), metas, today=TODAY).ok
-    assert all(it.region == LZ_REGION for it in forms.reporter_todo(service, bound, TODAY)[0])
