@@ -243,7 +243,7 @@ def _page(mode: str = "login", *, status: int = 200, error: str = "", notice: st
 
 def _login():
     next_url = safe_next(request.values.get("next"))
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD (a link checker, a proxy probe) is a GET without the body
         if identity_of_request() is not None and not _state().settings.login_disabled:
             return redirect(next_url)
         notice = ""
@@ -280,7 +280,7 @@ def _login():
 
 
 def _logout():
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if identity_of_request() is None:
             return redirect(LOGIN_PATH)
         return _page("logout")

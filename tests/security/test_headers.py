@@ -106,3 +106,13 @@ def test_secure_setting_marks_the_cookie_on_plain_http(tmp_path):
     app = make_app(tmp_path, cookie_secure=True)
     accounts.create_user(app.server.extensions["monitor"]["store"], None, "leader", "viewer", PASSWORD)
     assert "Secure" in cookie_of(app)
+
+
+def test_head_of_the_sign_in_page_is_answered_like_get(tmp_path):
+    """A HEAD (link checkers, proxies) is no sign-in attempt: 200, not a CSRF refusal."""
+    from dashboard import Settings, create_app
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'h.db'}", secret_key="k" * 40))
+    client = app.server.test_client()
+    assert client.head("/login").status_code == 200
+    assert client.head("/logout").status_code in (200, 302)
