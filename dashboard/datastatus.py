@@ -17,7 +17,7 @@ from typing import Iterable, Mapping, Optional
 from indicators.model import Indicator
 from indicators.periods import Quarter
 
-from .reporting import handover_state
+from .entry.reporting import handover_state
 
 APPROVED, SUBMITTED, RETURNED, DRAFT = "approved", "submitted", "returned", "draft"
 DATA_STATUSES = (APPROVED, SUBMITTED, RETURNED, DRAFT)
@@ -33,7 +33,7 @@ EXPLANATIONS = {
 
 def unit_state(state: Optional[str], last_action: Optional[str] = None) -> str:
     """The data status of one unit's quarter: the same rule as the to-do lists and the
-    form (dashboard.reporting.handover_state)."""
+    form (dashboard.entry.reporting.handover_state)."""
     return handover_state(state, last_action)
 
 

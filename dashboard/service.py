@@ -20,7 +20,8 @@ from indicators.periods import Quarter, quarter_range
 from indicators.registry import Registry
 from indicators.status import Result, evaluate
 
-from . import datastatus, reporting
+from . import datastatus
+from .entry import reporting
 
 _MAX_CACHE = 50_000
 DEADLINE_KEY = "report_deadline_days:"  # meta key per scheme

@@ -687,7 +687,7 @@ def entry_save_body(app, scheme_id, region, quarter, unit, ind_id, raw):
 
 
 def test_entry_page_save_is_refused_to_other_units_and_viewers(app):
-    from dashboard import entry_forms as forms
+    from dashboard.entry import forms
 
     service = app.server.extensions["monitor"]["service"]
     _ind, own, _other = _units(app)

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from dashboard import Settings, create_app, ids
-from dashboard import entry_forms as forms
-from dashboard.entry_forms import FormContext, RowInput, RowMeta
+from dashboard.entry import forms
+from dashboard.entry.forms import FormContext, RowInput, RowMeta
 from dashboard.permissions import Identity
 from data.store import EditsRejected, LockedError, ValueEdit
 from indicators.periods import Quarter
@@ -670,7 +670,7 @@ def _find(component, id_):
 
 
 def test_entry_page_offers_a_reporter_only_its_units(app, service, monkeypatch):
-    from dashboard.pages import entry
+    from dashboard.entry import page as entry
 
     monkeypatch.setattr(forms, "identity", lambda: ALICE)
     with app.server.test_request_context("/entry"):
@@ -686,7 +686,7 @@ def test_entry_page_offers_a_reporter_only_its_units(app, service, monkeypatch):
 
 
 def test_drafts_are_per_user_and_restored_only_into_an_editable_form(app, service):
-    from dashboard.pages import entry
+    from dashboard.entry import page as entry
 
     c = ctx()
     key_alice, key_admin = entry.draft_key(ALICE, c.to_dict()), entry.draft_key(ADMIN, c.to_dict())

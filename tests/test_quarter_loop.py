@@ -9,10 +9,10 @@ from datetime import date
 
 import pytest
 
-from dashboard import entry_forms as forms
-from dashboard import reporting
+from dashboard.entry import forms
+from dashboard.entry import reporting
 from dashboard.permissions import Forbidden
-from dashboard.reporting import Handover, Stored, unit_status
+from dashboard.entry.reporting import Handover, Stored, unit_status
 from data.store import ConflictError
 from indicators.periods import Quarter
 from tests.test_entry_callbacks import (ADMIN, ALICE, AN, CUSTODY, LZ, LZ_REGION, MARKET, POOL, Q4, TODAY,  # noqa: F401
@@ -252,7 +252,7 @@ def test_deadline_setting_is_admin_only_and_checked(service):
 
 
 def test_reporter_cannot_open_another_units_returned_form(service, app, monkeypatch):
-    from dashboard.pages import entry
+    from dashboard.entry import page as entry
 
     c = ctx()
     submit_all(service, c)

@@ -17,7 +17,7 @@ from selenium.webdriver.common.by import By
 
 from dashboard import Settings, create_app, datastatus, ids
 from dashboard.accounts import demo_accounts
-from dashboard.entry_forms import plain_number
+from dashboard.entry.forms import plain_number
 from indicators.periods import Quarter
 from tests.test_entry_browser import click, pid, type_into, wait_until
 

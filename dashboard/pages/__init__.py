@@ -3,7 +3,9 @@
 import dash_bootstrap_components as dbc
 from dash import dcc
 
-from . import detail, entry, overview, reference, registry, review, stages, todo, units
+from ..entry import page as entry
+from ..entry import review, todo
+from . import detail, overview, reference, registry, stages, units
 
 PAGES = [overview, detail, units, stages, registry, todo, entry, review, reference]
 from . import regions  # noqa: E402  地区排名, next to 总览 in the navigation

@@ -9,7 +9,7 @@ from indicators.periods import Quarter
 
 from .. import datastatus, figures, ids, urlstate
 from ..components import data_badge, fmt_value, light, target_text
-from ..entry_forms import local_time
+from ..entry.forms import local_time
 from .common import View, page_title, resolve, selector_col
 
 PREFIX = "/indicator/"

@@ -8,10 +8,10 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from indicators.model import KIND_LABELS, Kind
 
-from .. import entry_forms as forms
+from ..entry import forms
 from .. import ids, urlstate
 from ..components import fmt_value
-from .entry import alert, labelled
+from ..entry.page import alert, labelled
 from .common import page_title, region_col, region_options, scheme_col
 
 NAV_LABEL = "基线与参照值"

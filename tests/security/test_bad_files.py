@@ -14,7 +14,7 @@ import zipfile
 import pytest
 
 from dashboard import Settings, create_app, ids
-from dashboard import entry_forms as forms
+from dashboard.entry import forms
 from dashboard.permissions import Identity
 from data.importer import ImportFileError, read_file
 

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from dashboard import Settings, create_app, ids
-from dashboard import entry_forms as forms
+from dashboard.entry import forms
 from dashboard.guard import ALERT_ID, MSG_DB, classify
 from data.db import make_engine, upgrade
 from data.store import Store

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from dashboard import entry_forms as forms
+from dashboard.entry import forms
 from dashboard import ids
 from dashboard.permissions import Forbidden, Identity
 from data.store import InvalidValueError, LockedError, StoreError
@@ -46,7 +46,7 @@ def test_reporter_bound_to_a_region_may_not_save_import_or_see_another(service):
 
 
 def test_entry_page_offers_a_bound_reporter_only_its_regions(service, app, monkeypatch):
-    from dashboard.pages import entry
+    from dashboard.entry import page as entry
 
     service.store.ensure_region(LZ, "纳溪区")
     monkeypatch.setattr(forms, "identity", lambda: BOUND)

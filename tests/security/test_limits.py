@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from dashboard import Settings, create_app
-from dashboard import entry_forms as forms
-from dashboard.entry_forms import FormContext, RowInput
+from dashboard.entry import forms
+from dashboard.entry.forms import FormContext, RowInput
 from dashboard.permissions import Identity
 from data.importer import import_file
 from data.store import StoreError

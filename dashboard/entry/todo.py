@@ -3,7 +3,7 @@
 A reporter sees each of its forms with its state (未开始, 草稿, 已报送, 已退回 with the
 office's reason and who returned it, 已审核锁定) and the deadline; the office sees the
 submissions waiting for review and the units that are late. Everything comes from
-:func:`dashboard.entry_forms.reporter_todo` / :func:`office_todo`, i.e. from the one
+:func:`dashboard.entry.forms.reporter_todo` / :func:`office_todo`, i.e. from the one
 rule of who owes what; the page is a function of the address and the user alone.
 """
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from .. import entry_forms as forms
-from .. import reporting, urlstate
-from .common import page_title
-from .entry import state_badge
+from .. import urlstate
+from ..pages.common import page_title
+from . import forms, reporting
+from .page import state_badge
 
 NAV_LABEL = "待办"
 PATH = "/todo"

@@ -16,11 +16,11 @@ from dash.exceptions import PreventUpdate
 
 from indicators.periods import Quarter
 
-from .. import entry_forms as forms
-from .. import ids, reporting, urlstate
+from .. import ids, urlstate
 from ..components import fmt_value
-from .common import page_title, region_col, region_options, scheme_col, selector_col
-from .entry import alert, labelled, state_badge
+from ..pages.common import page_title, region_col, region_options, scheme_col, selector_col
+from . import forms, reporting
+from .page import alert, labelled, state_badge
 
 NAV_LABEL = "审核"
 PATH = "/review"

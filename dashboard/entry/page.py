@@ -1,7 +1,7 @@
 """数据填报: a unit's quarterly values — form, save draft, submit, paste a column, Excel.
 
-Every rule is in :mod:`dashboard.entry_forms` (and who owes what in
-:mod:`dashboard.reporting`); this module renders and wires. Callbacks are small
+Every rule is in :mod:`dashboard.entry.forms` (and who owes what in
+:mod:`dashboard.entry.reporting`); this module renders and wires. Callbacks are small
 and take named inputs: choosing the form, drawing it, its status line, keeping
 unsaved input, checking rows as they are typed, saving, pasting, Excel.
 """
@@ -17,10 +17,10 @@ from dash.exceptions import PreventUpdate
 from indicators.model import Kind
 from indicators.periods import Quarter
 
-from .. import entry_forms as forms
-from .. import ids, reporting, urlstate
+from .. import ids, urlstate
 from ..components import fmt_value
-from .common import page_title, region_col, scheme_col, selector_col
+from ..pages.common import page_title, region_col, scheme_col, selector_col
+from . import forms, reporting
 
 NAV_LABEL = "数据填报"
 PATH = "/entry"
@@ -194,7 +194,7 @@ STATE_COLOR = reporting.FORM_STATE_COLOR
 
 
 def state_badge(state: str, extra: str = "") -> html.Span:
-    """A form state (dashboard.reporting: 未开始, 草稿, 已报送, 已退回, 已审核锁定) as a badge."""
+    """A form state (dashboard.entry.reporting: 未开始, 草稿, 已报送, 已退回, 已审核锁定) as a badge."""
     return html.Span(reporting.FORM_STATE_TEXT[state],
                      className=f"badge text-bg-{STATE_COLOR[state]} state-badge {extra}", **{"data-state": state})
 

@@ -25,9 +25,10 @@ from indicators.model import REPORTING_LABELS, UNIT_DECIMALS, Indicator, Kind, R
 from indicators.periods import Quarter, quarter_range
 from indicators.values import NumberError, check_value, parse_number, plausibility, same_value
 
-from . import permissions, reporting
-from .components import fmt_value
-from .permissions import Forbidden, Identity, require_admin, require_reporter_region
+from .. import permissions
+from ..components import fmt_value
+from ..permissions import Forbidden, Identity, require_admin, require_reporter_region
+from . import reporting
 from .reporting import UnitStatus
 
 # Times are shown in Beijing time, whatever the server's zone.
@@ -172,7 +173,7 @@ def state_refusal(ctx: FormContext, state: str) -> Optional[str]:
 
 
 def unit_status(service, ctx: FormContext, today: Optional[date] = None) -> UnitStatus:
-    """The form's unit and quarter by the one rule (dashboard.reporting)."""
+    """The form's unit and quarter by the one rule (dashboard.entry.reporting)."""
     return service.unit_statuses(ctx.scheme_id, ctx.region, ctx.quarter, today or today_date(), [ctx.unit])[0]
 
 
@@ -827,7 +828,7 @@ class TodoItem:
 
     @property
     def href(self) -> str:
-        from . import urlstate
+        from .. import urlstate
 
         return "/entry" + urlstate.build(scheme=self.scheme_id, region=self.region, q=str(self.status.quarter),
                                          unit=self.status.unit)
