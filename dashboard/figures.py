@@ -1,6 +1,7 @@
 """Plotly figures, shared by the pages and the Word report (no Dash here)."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Optional
 
@@ -8,6 +9,7 @@ import plotly.graph_objects as go
 
 from indicators.model import Indicator, Scheme
 from indicators.periods import Quarter, quarter_range
+from indicators.status import Result
 from indicators.statuses import COLOURS, LABELS, SEVERITY, SHAPES, Status
 
 FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif'
@@ -22,6 +24,18 @@ def _base_layout(fig: go.Figure, height: int, **kw) -> go.Figure:
         paper_bgcolor="white", plot_bgcolor="white", height=height, **layout,
     )
     return fig
+
+
+def days_between(a, b) -> float:
+    return (date.fromisoformat(str(b)[:10]) - date.fromisoformat(str(a)[:10])).days
+
+
+def beside(x, lo, hi, gap: int = 4) -> dict:
+    """Anchor of a label at date ``x`` on an axis from ``lo`` to ``hi``: it runs into the wider
+    side, so it stays inside the picture at any width that holds it twice (a centred label
+    near an edge was cut off in the report's timeline)."""
+    frac = days_between(lo, x) / max(days_between(lo, hi), 1)
+    return {"xanchor": "right", "xshift": -gap} if frac > 0.5 else {"xanchor": "left", "xshift": gap}
 
 
 def stage_timeline(scheme: Scheme, as_of: date, today: Optional[date] = None) -> go.Figure:
@@ -42,17 +56,18 @@ def stage_timeline(scheme: Scheme, as_of: date, today: Optional[date] = None) ->
             textfont={"color": "white" if is_current else "#12315A", "size": 12},
             hovertemplate=f"{st.name}:{span}<extra></extra>", showlegend=False, name=st.name,
         ))
+    lo = scheme.stages[0].start.first_day
     fig.add_vline(x=as_of.isoformat(), line={"color": "#D55E00", "width": 3})
     fig.add_annotation(x=as_of.isoformat(), y=1.0, yref="paper", yanchor="bottom", text=f"截至 {as_of:%Y-%m-%d}",
-                       showarrow=False, font={"color": "#D55E00", "size": 12})
+                       showarrow=False, font={"color": "#D55E00", "size": 12}, **beside(as_of, lo, end_all))
     if today != as_of:
         fig.add_vline(x=today.isoformat(), line={"color": "#444", "width": 1.5, "dash": "dot"})
         fig.add_annotation(x=today.isoformat(), y=0, yref="paper", yanchor="top", text=f"今天 {today:%Y-%m-%d}",
-                           showarrow=False, font={"color": "#444", "size": 11})
+                           showarrow=False, font={"color": "#444", "size": 11}, **beside(today, lo, end_all))
     _base_layout(fig, 120, barmode="overlay", margin={"l": 10, "r": 10, "t": 22, "b": 22})
     fig.update_yaxes(visible=False)
     fig.update_xaxes(type="date", tickformat="%Y年%-m月", showgrid=False,
-                     range=[scheme.stages[0].start.first_day.isoformat(), end_all.isoformat()])
+                     range=[lo.isoformat(), end_all.isoformat()])
     return fig
 
 
@@ -91,24 +106,43 @@ def indicator_points(service, ind: Indicator, region: str,
     """(quarter, actual, expected) from the indicator's start to max(as-of, deadline quarter).
 
     Actual levels stop at the as-of quarter (and skip stale carry-overs); the expected
-    path runs on to the deadline. ``service`` is a MonitorService (duck-typed: ``scheme``, ``result``).
+    path runs on to the deadline. After the deadline quarter the actual level is the one
+    reported (``reported_level``), not the verdict the status engine keeps from the deadline:
+    the chart shows what the table beside it lists (the verdict is marked, see ``indicator_chart``).
+    ``service`` is a MonitorService (duck-typed: ``scheme``, ``result``, ``reported_level``).
     """
     scheme = service.scheme(ind.scheme)
     first = Quarter.containing((ind.start or scheme.period.start).first_day)
-    last = max(quarter, Quarter.containing(ind.deadline)) if quarter >= first else first
+    dq = Quarter.containing(ind.deadline)
+    last = max(quarter, dq) if quarter >= first else first
     points = []
     for q in quarter_range(first, last):
         r = service.result(ind, region, q)
-        shown = q <= quarter and not r.stale
-        points.append((q, r.actual if shown else None, r.expected))
+        if q > dq:
+            actual = service.reported_level(ind, region, q) if q <= quarter else None
+        else:
+            actual = r.actual if q <= quarter and not r.stale else None
+        points.append((q, actual, r.expected))
     return points
 
 
+def verdict(ind: Indicator, result: Optional[Result], as_of: Quarter) -> Optional[tuple[float, Status]]:
+    """(judged value, status) of a target judged at its deadline, for the chart's 考核值 mark; else None."""
+    if result is None or result.actual is None or as_of < Quarter.containing(ind.deadline):
+        return None
+    if result.status not in (Status.achieved, Status.missed):
+        return None
+    return result.actual, result.status
+
+
 def indicator_chart(ind: Indicator, scheme: Scheme, points: list[tuple[Quarter, Optional[float], Optional[float]]],
-                    target: Optional[float], as_of: Quarter) -> go.Figure:
+                    target: Optional[float], as_of: Quarter,
+                    judged: Optional[tuple[float, Status]] = None) -> go.Figure:
     """Reported level against the expected path and the target, stages shaded, deadline marked.
 
-    ``points``: (quarter, actual level, expected level) from the status engine.
+    ``points``: (quarter, actual level, expected level) from ``indicator_points``.
+    ``judged``: (value, status) of the verdict taken at the deadline (``verdict``), drawn as a
+    diamond on the deadline line labelled 考核值, so a line that goes on after it is not read as the verdict.
     """
     # Shapes and labels written out as plotly's add_vrect/add_hline/add_vline would make them
     # (tests/test_figures.py compares): those helpers took 60 % of the detail callback's time.
@@ -129,27 +163,64 @@ def indicator_chart(ind: Indicator, scheme: Scheme, points: list[tuple[Quarter, 
         notes.append({"text": f"目标 {target:g}{unit}", "x": 1, "xref": "x domain", "y": target, "yref": "y",
                       "xanchor": "right", "yanchor": "bottom", "showarrow": False})
     deadline = ind.deadline.isoformat()
+    # The x range the shapes and points span: labels at the deadline run into the wider side.
+    lo, hi = shapes[0]["x0"], shapes[len(scheme.stages) - 1]["x1"]
+    side = beside(deadline, min([lo, *xs[:1]]), max([hi, *xs[-1:]]))
     shapes.append({"type": "line", "xref": "x", "yref": "y domain", "x0": deadline, "x1": deadline, "y0": 0, "y1": 1,
                    "line": {"color": "#8B1E1E", "width": 2, "dash": "dot"}})
     notes.append({"text": f"截止 {ind.deadline:%Y-%m-%d}", "x": deadline, "y": 0, "yref": "paper", "showarrow": False,
-                  "yanchor": "bottom", "font": {"color": "#8B1E1E", "size": 11}})
-    fig = go.Figure(
-        data=[go.Scatter(x=xs, y=[e for _, _, e in points], name="按进度应达", mode="lines",
-                         line={"color": "#666", "dash": "dash", "width": 2}, connectgaps=True),
-              go.Scatter(x=xs, y=[a for _, a, _ in points], name="实际", mode="lines+markers",
-                         line={"color": "#0072B2", "width": 3}, marker={"size": 8, "symbol": "circle"})],
-        layout={"shapes": shapes, "annotations": notes},
-    )
+                  "yanchor": "bottom", "font": {"color": "#8B1E1E", "size": 11}, **side})
+    data = [go.Scatter(x=xs, y=[e for _, _, e in points], name="按进度应达", mode="lines",
+                       line={"color": "#666", "dash": "dash", "width": 2}, connectgaps=True),
+            go.Scatter(x=xs, y=[a for _, a, _ in points], name="实际", mode="lines+markers",
+                       line={"color": "#0072B2", "width": 3}, marker={"size": 8, "symbol": "circle"})]
+    if judged is not None:
+        value, status = judged
+        text = f"考核值 {value:g}{unit}({LABELS[status]})"
+        data.append(go.Scatter(x=[deadline], y=[value], name="截止考核值", mode="markers",
+                               marker={"size": 13, "symbol": "diamond", "color": COLOURS[status],
+                                       "line": {"color": "white", "width": 1.5}},
+                               hovertemplate=f"{text}<extra></extra>"))
+        notes.append({"text": text, "x": deadline, "y": value, "yref": "y", "showarrow": False, "yanchor": "bottom",
+                      "yshift": 8, "bgcolor": "rgba(255,255,255,0.85)",
+                      "font": {"color": COLOURS[status], "size": 12}, **side})
+    fig = go.Figure(data=data, layout={"shapes": shapes, "annotations": notes})
     _base_layout(fig, 380, legend={"orientation": "h", "y": -0.15}, yaxis_title=unit or None)
     fig.update_xaxes(type="date", tickformat="%Y年%-m月", showgrid=True, gridcolor="#eee")
     fig.update_yaxes(showgrid=True, gridcolor="#eee", rangemode="tozero")
     return fig
 
 
-def graph_config(filename: str) -> dict:
-    """Download button gives a 2× PNG named scheme_indicator_asof.png; no link to plotly's cloud."""
-    return {
+# The toolbar keeps download PNG, zoom and reset; everything else (pan, autoscale, hover
+# modes, spikes, selections, 3-D and map controls) goes, and with it any link to plotly's cloud.
+MODEBAR_KEEP = ("toImage", "zoom2d", "resetScale2d")
+MODEBAR_REMOVE = [
+    "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d", "hoverClosestCartesian",
+    "hoverCompareCartesian", "toggleSpikelines", "toggleHover", "resetViews", "sendDataToCloud", "editInChartStudio",
+    "zoom3d", "pan3d", "orbitRotation", "tableRotation", "resetCameraDefault3d", "resetCameraLastSave3d",
+    "hoverClosest3d", "zoomInGeo", "zoomOutGeo", "resetGeo", "hoverClosestGeo", "hoverClosestGl2d",
+    "hoverClosestPie", "resetViewMapbox", "resetViewMap", "zoomInMap", "zoomOutMap", "drawline", "drawopenpath",
+    "drawclosedpath", "drawcircle", "drawrect", "eraseshape",
+]
+
+
+def safe_name(*parts) -> str:
+    """A file name from its parts joined by _, e.g. 外观设计专利年授权量_安宁市_2025年第2季度 (no path separators, no blanks)."""
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", "_".join(str(p) for p in parts if p))
+
+
+def graph_config(*name_parts, modebar: bool = True) -> dict:
+    """Every dcc.Graph's config: Chinese toolbar (assets/vendor/plotly/plotly-locale-zh-cn.js), only
+    download PNG (2×, a Chinese file name), zoom and reset, no plotly logo and no link to its cloud."""
+    config = {
+        "locale": "zh-CN",
         "displaylogo": False,
-        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
-        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+        "showLink": False,
+        "showSendToCloud": False,
+        "showEditInChartStudio": False,
+        "modeBarButtonsToRemove": list(MODEBAR_REMOVE),
+        "toImageButtonOptions": {"format": "png", "filename": safe_name(*name_parts), "scale": 2},
     }
+    if not modebar:
+        config["displayModeBar"] = False
+    return config

@@ -152,8 +152,7 @@ def report_filename(service, scheme_id: str, region: str, quarter: Quarter, fmt:
         raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
     scheme = service.scheme(scheme_id)
     parts = [region] if region == scheme.region else [region, scheme.short_name]
-    name = "_".join([*parts, str(quarter), "进展报告"]) + f".{fmt}"
-    return re.sub(r'[\\/:*?"<>|\s]+', "_", name)
+    return figures.safe_name(*parts, str(quarter), "进展报告") + f".{fmt}"
 
 
 # ---------------------------------------------------------------- static images (kaleido)
@@ -192,15 +191,11 @@ def render_pngs(figs: Sequence, widths: Sequence[int], scale: float = IMAGE_SCAL
     return box["out"]
 
 
-def _days(a, b) -> float:
-    return (date.fromisoformat(str(b)[:10]) - date.fromisoformat(str(a)[:10])).days
-
-
 def tidy_timeline(fig, width_px: int):
     """Print version of the stage timeline: no text squeezed into stages too narrow
     to hold it (the stages are listed under the picture instead)."""
     lo, hi = fig.layout.xaxis.range
-    span_ms = max(_days(lo, hi), 1) * 86400000
+    span_ms = max(figures.days_between(lo, hi), 1) * 86400000
     for tr in fig.data:
         if tr.x and tr.x[0] / span_ms * width_px < 90:
             tr.text = None
@@ -215,10 +210,10 @@ def tidy_chart(fig, width_px: int):
     if rects and len(rects) == len(labels):
         lo = min(str(r.x0) for r in rects)
         hi = max(str(r.x1) for r in rects)
-        px_per_day = (width_px - 70) / max(_days(lo, hi), 1)  # 70: y-axis title and ticks
+        px_per_day = (width_px - 70) / max(figures.days_between(lo, hi), 1)  # 70: y-axis title and ticks
         kept: list[tuple[float, float]] = []
-        for rect, ann in sorted(zip(rects, labels), key=lambda ra: -_days(ra[0].x0, ra[0].x1)):
-            x = _days(lo, rect.x0) * px_per_day
+        for rect, ann in sorted(zip(rects, labels), key=lambda ra: -figures.days_between(ra[0].x0, ra[0].x1)):
+            x = figures.days_between(lo, rect.x0) * px_per_day
             extent = (x, x + 12 * len(ann.text) + 8)
             if any(extent[0] < b and a < extent[1] for a, b in kept):
                 ann.text = ""
@@ -240,7 +235,8 @@ def chart_figures(service, data: ReportData) -> tuple[list, list[int], list[Line
     charted = [ln for ln in data.lines if ln.res.status in CHART_STATUSES]
     for ln in charted:
         points = figures.indicator_points(service, ln.ind, data.region, data.quarter)
-        fig = figures.indicator_chart(ln.ind, data.scheme, points, ln.res.target, data.quarter)
+        fig = figures.indicator_chart(ln.ind, data.scheme, points, ln.res.target, data.quarter,
+                                      figures.verdict(ln.ind, ln.res, data.quarter))
         fig.update_layout(height=CHART_HEIGHT_PX)
         tidy_chart(fig, CHART_PX)
         figs.append(fig)
@@ -655,8 +651,8 @@ def build_docx(service, scheme_id: str, region: str, quarter: Quarter, stream_or
 
     doc.add_heading("四、需关注指标", level=1)
     if charted:
-        intro = doc.add_paragraph(f"以下{len(charted)}项指标滞后或逾期未达标。图中实线为实际完成情况,虚线为按进度应达,"
-                                  "横线为目标,竖虚线为截止日期。")
+        intro = doc.add_paragraph(f"以下{len(charted)}项指标滞后或逾期未达标。图中实线为各季度填报的实际完成情况,"
+                                  "虚线为按进度应达,横线为目标,竖虚线为截止日期;菱形为截止时的考核值(状态按它判定)。")
         intro.paragraph_format.keep_with_next = True
         _charts(doc, data, charted, pngs[1:])
     else:

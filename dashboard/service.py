@@ -18,7 +18,7 @@ from flask import g, has_request_context, request
 from indicators.model import Indicator, Scheme
 from indicators.periods import Quarter, quarter_range
 from indicators.registry import Registry
-from indicators.status import Result, evaluate
+from indicators.status import Result, evaluate, reported_level
 
 from . import datastatus
 from .entry import reporting
@@ -152,6 +152,12 @@ class MonitorService:
             cached = evaluate(indicator, scheme, obs, quarter.end, reference=ref, baseline=base)
             self._results.put(key, cached)
         return cached
+
+    def reported_level(self, indicator: Indicator, region: str, quarter: Quarter) -> Optional[float]:
+        """The level of the quarter's own reported value, deadline or not (indicators.status.reported_level)."""
+        d = self.data(indicator.scheme, region)
+        return reported_level(indicator, self.scheme(indicator.scheme), d.observations.get(indicator.id, {}), quarter,
+                              baseline=d.baselines.get(indicator.id))
 
     def results(self, scheme_id: str, region: str, quarter: Quarter) -> list[Result]:
         d = self.data(scheme_id, region)

@@ -345,6 +345,39 @@ def _running_total(c: _Ctx, obs: dict[Quarter, float], upto: Quarter, opening: f
     return opening + sum(v for q, v in obs.items() if q <= upto and q.end > after)
 
 
+def _level(c: _Ctx, J: Quarter, VP: Quarter, obs: dict[Quarter, float]) -> tuple[float, list[Quarter]]:
+    """(actual level judged for J, flow quarters missing and counted as 0).
+
+    Flows are summed (annual: the year so far; cumulative: from the recorded baseline or
+    the start); a stock is VP's value."""
+    if not c.flow_sum:
+        return obs[VP], []
+    if c.kind is Kind.annual:
+        span = _quarters_in_year(c, J)
+        actual = sum(obs.get(q, 0.0) for q in span)
+    else:
+        b = c.recorded
+        after = b.as_of if b is not None else date.min
+        span = [q for q in quarter_range(c.start_q, J) if q.end > after]
+        actual = _running_total(c, obs, J, b.value if b is not None else 0.0, after)
+    return actual, [q for q in span if q not in obs]
+
+
+def reported_level(indicator: Indicator, scheme: Scheme, observations: Mapping[Quarter, float], quarter: Quarter,
+                   baseline: Baseline | None = None) -> Optional[float]:
+    """The level a quarter's own reported value stands for, as it is read before the deadline
+    (本年累计 for annual amounts, the running total for cumulative flows, else the value itself).
+
+    After the deadline the verdict stays the deadline's (``evaluate``), but charts keep showing
+    what was reported with this. None when the quarter has no value of its own or lies before the start.
+    """
+    c = _make_ctx(indicator, scheme, observations, None, baseline)
+    if quarter not in c.obs or quarter < c.start_q:
+        return None
+    obs = {q: v for q, v in c.obs.items() if c.start_q <= q <= quarter}
+    return _r(_level(c, quarter, quarter, obs)[0])
+
+
 def _classify(c: _Ctx, p: float) -> Status:
     th = c.scheme.thresholds
     if p >= th.on_track:
@@ -386,22 +419,12 @@ def _judge(c: _Ctx, E: Quarter, J: Quarter, VP: Quarter, obs: dict[Quarter, floa
         b, b_date, standin_q, b_note = _baseline(c, VP)
     elif k is Kind.annual:
         b, b_note = 0.0, "年度量按自然年累计,基线为0"
-    if c.flow_sum:
-        if k is Kind.annual:
-            span = _quarters_in_year(c, J)
-            actual = sum(obs.get(q, 0.0) for q in span)
-        else:
-            after = b_date if c.recorded is not None else date.min
-            span = [q for q in quarter_range(c.start_q, J) if q.end > after]
-            actual = _running_total(c, obs, J, b if c.recorded is not None else 0.0, after)
-        gaps = [q for q in span if q not in obs]
-        if gaps:
-            shown = "、".join(q.label for q in gaps[:2]) + (f"等{len(gaps)}个季度" if len(gaps) > 2 else "")
-            notes.append(f"{shown}未填报,按0计")
-    else:
-        actual = obs[VP]
-        if stale:
-            notes.append(f"{J.label}未填报,按{VP.label}的值判断")
+    actual, gaps = _level(c, J, VP, obs)
+    if gaps:
+        shown = "、".join(q.label for q in gaps[:2]) + (f"等{len(gaps)}个季度" if len(gaps) > 2 else "")
+        notes.append(f"{shown}未填报,按0计")
+    elif stale and not c.flow_sum:
+        notes.append(f"{J.label}未填报,按{VP.label}的值判断")
     level = _level_phrase(c, J, VP, actual)
 
     # Target resolved for this quarter.

@@ -44,7 +44,8 @@ def layout(service, search, indicator_id: str = ""):
             dcc.Store(id="dt-indicator", data=ind.id),
             dcc.Store(id="dt-region", data=view.region),
             html.Div(id=ids.DT_STATUS, className="section"),
-            html.Section([html.H2("完成情况走势", className="section-title"), dcc.Graph(id=ids.DT_CHART)],
+            html.Section([html.H2("完成情况走势", className="section-title"),
+                          dcc.Graph(id=ids.DT_CHART, config=_chart_config(ind, view))],
                          className="section"),
             dbc.Row([
                 dbc.Col(html.Section([html.H2("填报记录", className="section-title"), html.Div(id=ids.DT_VALUES)],
@@ -58,6 +59,10 @@ def layout(service, search, indicator_id: str = ""):
         ],
         className="detail",
     )
+
+
+def _chart_config(ind, view: View) -> dict:
+    return figures.graph_config(ind.name, view.region, view.quarter.label)
 
 
 def _title(service, ind, view: View) -> str:
@@ -132,7 +137,8 @@ def register(app, service):
         scheme = service.scheme(ind.scheme)
         res = service.result(ind, view.region, view.quarter)
         points = figures.indicator_points(service, ind, view.region, view.quarter)
-        fig = figures.indicator_chart(ind, scheme, points, res.target, view.quarter)
+        fig = figures.indicator_chart(ind, scheme, points, res.target, view.quarter,
+                                      figures.verdict(ind, res, view.quarter))
         # The selected quarter's figure is marked as on the overview (not when approved).
         review = datastatus.mark(service.data_status(ind.scheme, view.region, view.quarter).of(ind.id))
         status = html.Div([
@@ -141,8 +147,7 @@ def register(app, service):
             data_badge(review),
             html.Div(res.baseline_note, className="small text-muted") if res.baseline_note else None,
         ], className="status-line")
-        fname = f"{ind.scheme}_{ind.id}_{view.quarter}"
         names = service.display_names()
-        return (_title(service, ind, view), status, fig, figures.graph_config(fname),
+        return (_title(service, ind, view), status, fig, _chart_config(ind, view),
                 _values_table(service, ind, view.region, view.quarter, names), _history(service, ind, view.region, names),
                 urlstate.build(region=view.region, q=str(view.quarter)))

@@ -48,7 +48,8 @@ def layout(service, search, **_):
                 dcc.Download(id=ids.OV_DOWNLOAD),
             ], className="export-row no-print mt-2"),
             html.Section([html.H2("阶段进度", className="section-title"),
-                          dcc.Graph(id=ids.OV_TIMELINE, config={"displayModeBar": False}, className="timeline")],
+                          dcc.Graph(id=ids.OV_TIMELINE, config=_timeline_config(service, view),
+                                    className="timeline")],
                          className="section"),
             # Heading, counts and legend are one HTML block: every Dash component costs
             # page-ready time (docs/performance.md).
@@ -57,7 +58,8 @@ def layout(service, search, **_):
                           html.Div(id=ids.OV_BOARD, **{"data-html": board})],
                          className="section board-section"),
             html.Section([html.H2("各季度状态变化", className="section-title"),
-                          dcc.Graph(id=ids.OV_HEATMAP)], className="section heatmap-section page-break-before"),
+                          dcc.Graph(id=ids.OV_HEATMAP, config=_heatmap_config(service, view))],
+                         className="section heatmap-section page-break-before"),
         ],
         className="overview",
     )
@@ -107,6 +109,15 @@ def _board(service, view: View, results, data) -> str:
             groups.append(f'<div class="dim-group"><h3 class="dim-title">{markup.escape(dim)}({len(rows)}项)</h3>'
                           + markup.table(head, rows, "table table-sm board-table mb-2") + "</div>")
     return '<div class="board">' + "".join(groups) + "</div>"
+
+
+def _timeline_config(service, view: View) -> dict:
+    # No toolbar over a 120 px strip; the config is the common one all the same.
+    return figures.graph_config("阶段进度", service.scheme(view.scheme_id).short_name, view.quarter.label, modebar=False)
+
+
+def _heatmap_config(service, view: View) -> dict:
+    return figures.graph_config("各季度状态变化", view.region, view.quarter.label)
 
 
 def _heatmap(service, view: View):
@@ -162,7 +173,8 @@ def register(app, service):
         )
 
     @app.callback(
-        Output(ids.OV_TIMELINE, "figure"), Output(ids.OV_HEATMAP, "figure"), Output(ids.OV_HEATMAP, "config"),
+        Output(ids.OV_TIMELINE, "figure"), Output(ids.OV_TIMELINE, "config"),
+        Output(ids.OV_HEATMAP, "figure"), Output(ids.OV_HEATMAP, "config"),
         Output(ids.URL, "search", allow_duplicate=True),
         Input(ids.OV_SCHEME, "value"), Input(ids.OV_REGION, "value"), Input(ids.OV_QUARTER, "value"),
         prevent_initial_call="initial_duplicate",
@@ -170,7 +182,6 @@ def register(app, service):
     def update_figures(scheme_id, region, quarter):
         view = resolve_from_controls(service, ctx.triggered_prop_ids, scheme_id, region, quarter, ids.OV_SCHEME)
         scheme = service.scheme(view.scheme_id)
-        fname = f"{view.scheme_id}_heatmap_{view.quarter}"
         # The URL too: on the first load this callback is the one that runs.
-        return (figures.stage_timeline(scheme, view.quarter.end), _heatmap(service, view),
-                figures.graph_config(fname), view.search())
+        return (figures.stage_timeline(scheme, view.quarter.end), _timeline_config(service, view),
+                _heatmap(service, view), _heatmap_config(service, view), view.search())
