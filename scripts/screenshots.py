@@ -28,6 +28,8 @@ PAGES = [
     ("overview", "/?scheme=anning&q=2025Q2"),
     ("overview_luzhou", "/?scheme=luzhou&q=2025Q2"),
     ("detail", "/indicator/anning_invention_grants_annual?q=2025Q2"),
+    # After its deadline: the reported values go on, the verdict is the 考核值 mark (docs/reports.md, Charts).
+    ("detail_deadline", "/indicator/anning_design_grants_annual?q=2026Q3"),
     # A quarter under review: figures marked 待审核 / 未报送 (docs/entry.md, data status).
     ("overview_review", "/?scheme=luzhou&q=2025Q4"),
     ("detail_review", "/indicator/luzhou_ip_strong_enterprises?q=2025Q4"),
