@@ -44,8 +44,10 @@ def match(pathname: str):
 def screen_view(service, search: Optional[str], today: Optional[date] = None) -> View:
     """The view an address asks for; without ``q`` the latest ended quarter."""
     params = urlstate.parse(search)
+    base = resolve(service, params)  # scheme and region as every page resolves them
+    allowed = service.quarters(base.scheme_id, base.region)
     latest = Quarter.latest_ended(today or today_date())
-    return resolve(service, params, quarter=params.get("q") or str(latest))
+    return View(base.scheme_id, base.region, urlstate.quarter(params, latest if latest in allowed else allowed[-1], allowed))
 
 
 def href(view: View) -> str:

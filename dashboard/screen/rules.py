@@ -133,13 +133,9 @@ def timeline(stages: Sequence, as_of: date, min_share: float = 0.14) -> tuple[li
         a = st.start.first_day
         b = st.end.last_day if st.end else max(as_of, a + timedelta(days=365))
         bounds.append((a, b))
-    days = [max((b - a).days, 1) for a, b in bounds]
-    floor = min_share * sum(days) if len(stages) * min_share < 1 else 0
-    widths = [max(d, floor) for d in days]
-    total = sum(widths)
+    shares = _shares([max((b - a).days, 1) for a, b in bounds], min_share)
     segs, left, marker = [], 0.0, None
-    for st, (a, b), w in zip(stages, bounds, widths):
-        share = 100 * w / total
+    for st, (a, b), share in zip(stages, bounds, shares):
         span = f"{st.start.label}—{st.end.label if st.end else '以后'}"
         segs.append(Segment(st.name, span, round(left, 2), round(share, 2), st.contains(as_of)))
         if a <= as_of:
@@ -147,6 +143,22 @@ def timeline(stages: Sequence, as_of: date, min_share: float = 0.14) -> tuple[li
             marker = round(left + share * frac, 2)
         left += share
     return segs, marker
+
+
+def _shares(days: list[int], min_share: float) -> list[float]:
+    """Percent widths in proportion to ``days``, none below ``min_share`` (when all can have it):
+    the short ones get exactly ``min_share``, the rest share what is left in proportion."""
+    if len(days) * min_share >= 1:
+        min_share = 0
+    floored: set[int] = set()
+    while True:
+        rest = [i for i in range(len(days)) if i not in floored]
+        room = 1 - min_share * len(floored)
+        total = sum(days[i] for i in rest)
+        small = {i for i in rest if days[i] / total * room < min_share}
+        if not small:
+            return [100 * (min_share if i in floored else days[i] / total * room) for i in range(len(days))]
+        floored |= small
 
 
 def needs_render(shown_version: Optional[int], current_version: int) -> bool:
