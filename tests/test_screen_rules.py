@@ -152,14 +152,20 @@ def test_screen_quarter_is_the_latest_ended_unless_q_is_given(demo_app):
 def test_refresh_renders_only_when_the_data_version_moved(demo_app):
     service = demo_app.server.extensions["monitor"]["service"]
     search = "?scheme=luzhou&region=泸州市&q=2025Q4"   # not yet submitted in the demo: editable
-    shown = service.data_version()
+    shown = [service.data_version(), "2025Q4"]
     with pytest.raises(PreventUpdate):
         page.refresh(service, shown, search)
     ind = next(i for i in service.indicators("luzhou") if i.kind.value != "milestone" and i.unit != "%")
     current = service.store.observation(ind.id, "泸州市", "2025Q4")
     service.store.save_value(ind, "泸州市", "2025Q4", 4321, "", "admin", current.version if current else None)
-    html, version = page.refresh(service, shown, search)
-    assert version == service.data_version() != shown
+    html, now = page.refresh(service, shown, search)
+    assert now == [service.data_version(), "2025Q4"] != shown
     assert f'data-change="{ind.id}"' in html and "4,321" in html
     with pytest.raises(PreventUpdate):
-        page.refresh(service, version, search)
+        page.refresh(service, now, search)
+
+
+def test_a_new_quarter_redraws_a_screen_without_q():
+    assert rules.needs_render([7, "2025Q3"], [7, "2025Q4"])
+    assert not rules.needs_render([7, "2025Q4"], (7, "2025Q4"))
+    assert rules.needs_render(None, [7, "2025Q4"])

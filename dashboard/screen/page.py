@@ -8,7 +8,7 @@ assets/monitor_html.js); two timers run:
 
 - a clientside one flips through the indicator pages every 15 s (no request per tick);
 - a server one asks every 30 s for the data version (one small SELECT) and sends a new
-  screen only when it moved (:func:`rules.needs_render`).
+  screen only when it or the quarter shown moved (:func:`rules.needs_render`).
 """
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ def screen_view(service, search: Optional[str], today: Optional[date] = None) ->
     base = resolve(service, params)  # scheme and region as every page resolves them
     allowed = service.quarters(base.scheme_id, base.region)
     latest = Quarter.latest_ended(today or today_date())
-    return View(base.scheme_id, base.region, urlstate.quarter(params, latest if latest in allowed else allowed[-1], allowed))
+    default = latest if latest in allowed or not allowed else allowed[-1]
+    return View(base.scheme_id, base.region, urlstate.quarter(params, default, allowed))
 
 
 def href(view: View) -> str:
@@ -57,30 +58,38 @@ def href(view: View) -> str:
 
 def layout(service, search, **_):
     view = screen_view(service, search)
-    version = service.data_version()  # before rendering: a change meanwhile shows at the next poll
+    shown = _shown(service, view)  # before rendering: a change meanwhile shows at the next poll
     return html.Div([
         html.Div(id=BODY, className="screen-body", **{"data-html": render(service, view), "data-page": "0"}),
         dcc.Interval(id=CYCLE, interval=CYCLE_MS),
         dcc.Interval(id=POLL, interval=POLL_MS),
-        dcc.Store(id=VERSION, data=version),
+        dcc.Store(id=VERSION, data=shown),
     ], className="wall-screen", **{"data-scheme": view.scheme_id, "data-region": view.region,
                                     "data-quarter": str(view.quarter)})
 
 
-def refresh(service, shown_version, search):
-    """(new screen HTML, its data version), or PreventUpdate when the data did not change."""
-    current = service.data_version()
-    if not rules.needs_render(shown_version, current):
+def _shown(service, view: View) -> list:
+    """What a drawn screen depends on besides its address: the data version and the quarter
+    (without ``q=`` a new quarter begins to show when the previous one ends)."""
+    return [service.data_version(), str(view.quarter)]
+
+
+def refresh(service, shown, search):
+    """(new screen HTML, what it shows), or PreventUpdate when neither the data version nor
+    the quarter moved."""
+    view = screen_view(service, search)
+    current = _shown(service, view)
+    if not rules.needs_render(shown, current):
         raise PreventUpdate
-    return render(service, screen_view(service, search)), current
+    return render(service, view), current
 
 
 def register(app, service):
     @app.callback(Output(BODY, "data-html"), Output(VERSION, "data"),
                   Input(POLL, "n_intervals"), State(VERSION, "data"), State(ids.URL, "search"),
                   prevent_initial_call=True)
-    def poll(_n, shown_version, search):
-        return refresh(service, shown_version, search)
+    def poll(_n, shown, search):
+        return refresh(service, shown, search)
 
     app.clientside_callback(ClientsideFunction("monitorScreen", "cycle"),
                             Output(BODY, "data-page"), Input(CYCLE, "n_intervals"), State(BODY, "id"),

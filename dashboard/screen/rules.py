@@ -161,6 +161,7 @@ def _shares(days: list[int], min_share: float) -> list[float]:
         floored |= small
 
 
-def needs_render(shown_version: Optional[int], current_version: int) -> bool:
-    """Re-render the screen only when the data version moved since it was drawn."""
-    return shown_version != current_version
+def needs_render(shown: Optional[Sequence], current: Sequence) -> bool:
+    """Re-render the screen only when what it was drawn from ([data version, quarter]) moved;
+    the browser sends ``shown`` back as a list."""
+    return list(shown or []) != list(current)
