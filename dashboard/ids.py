@@ -17,6 +17,7 @@ OV_EXPORT_DOCX = "ov-export-docx"
 OV_EXPORT_XLSX = "ov-export-xlsx"
 OV_DOWNLOAD = "ov-download"
 OV_EXPORT_MSG = "ov-export-msg"
+OV_SCREEN_LINK = "ov-screen-link"
 
 # Indicator detail
 DT_QUARTER = "dt-quarter"

@@ -256,6 +256,15 @@ class MonitorService:
             self._data_status.put(key, found)
         return found
 
+    def recent_revisions(self, scheme_id: str, region: str, limit: int = 100) -> list:
+        """The region's newest revisions, newest first (``Store.recent_revisions``), cached on data_version."""
+        key = ("revisions", scheme_id, region, limit, self.data_version())
+        found = self._data_status.get(key)
+        if found is None:
+            found = self.store.recent_revisions(scheme_id, region, limit)
+            self._data_status.put(key, found)
+        return list(found)
+
     # --- people ---------------------------------------------------------------
     def display_names(self) -> dict[str, str]:
         """Username -> display name (a name not found is shown as stored: e.g. 示例数据).

@@ -1084,6 +1084,15 @@ class Store:
                              .where(Submission.scheme_id == scheme_id, Region.name == region))
             return sorted(((_sub_row(sub), action) for sub, action in rows), key=lambda r: (r[0].period, r[0].unit))
 
+    def recent_revisions(self, scheme_id: str, region: str, limit: int = 100) -> list[RevisionRow]:
+        """The region's newest revisions (values, references, baselines), newest first: the
+        wall screen's latest changes and last update time (dashboard/screen/rules.py)."""
+        with self._read() as s:
+            q = (select(Revision).join(Region, Revision.region_id == Region.id)
+                 .where(Region.scheme_id == scheme_id, Region.name == region)
+                 .order_by(Revision.at.desc(), Revision.id.desc()).limit(max(0, int(limit))))
+            return [_rev_row(r) for r in s.scalars(q)]
+
 
 @dataclass(frozen=True)
 class ValueEdit:

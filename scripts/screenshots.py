@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--base http://127.0.0.1:8050]
     .venv/bin/python scripts/screenshots.py --only overview,detail --sizes 390x844 --full --max-height 2400  # phone
+    .venv/bin/python scripts/screenshots.py --screen  # 数据大屏 at 1920×1080 and 3840×2160 (device scale 2)
 
 Without --base it starts the demo app on a temporary database itself.
 Full-page captures: the window is resized to the page height after load.
@@ -112,7 +113,10 @@ def main():
     ap.add_argument("--only", help="comma-separated page names to capture")
     ap.add_argument("--sizes", help="comma-separated window sizes, e.g. 390x844 (default: 1366x768,1920x1080)")
     ap.add_argument("--loop", action="store_true", help="the quarterly loop's pages (to-do, returned form, review)")
+    ap.add_argument("--screen", action="store_true", help="the wall screen at 1920x1080 and 3840x2160")
     args = ap.parse_args()
+    if args.screen:
+        return _screen(args)
     sizes = [tuple(int(n) for n in s.split("x")) for s in args.sizes.split(",")] if args.sizes else SIZES
     if args.loop:
         return _loop(args, sizes)
@@ -158,6 +162,29 @@ def _loop(args, sizes):
                 _capture(drv, base + path, out / f"{name}_{w}x{h}.png", w, h, args)
         finally:
             drv.quit()
+
+
+SCREEN_PATH = "/screen?scheme=anning&q=2025Q2"
+
+
+def _screen(args):
+    """The wall screen in a 1920×1080 viewport, at device scale 1 and 2 (a 4K wall: 3840×2160 pixels)."""
+    base = args.base or _serve_demo()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    drv = _driver(1920, 1080)
+    try:
+        for scale in (1, 2):
+            drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                {"width": 1920, "height": 1080, "deviceScaleFactor": scale, "mobile": False})
+            drv.get(base + SCREEN_PATH)
+            WebDriverWait(drv, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".screen-row")))
+            time.sleep(1.5)  # fonts and the banner settle
+            path = out / f"screen_{1920 * scale}x{1080 * scale}.png"
+            drv.save_screenshot(str(path))
+            print("wrote", path)
+    finally:
+        drv.quit()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from . import detail, overview, reference, registry, stages, units
 PAGES = [overview, detail, units, stages, registry, todo, entry, review, reference]
 from . import regions  # noqa: E402  地区排名, next to 总览 in the navigation
 PAGES.insert(PAGES.index(overview) + 1, regions)
+from ..screen import page as screen  # noqa: E402  数据大屏: no menu entry, linked from 总览
+PAGES.append(screen)
 
 
 def not_found(pathname):

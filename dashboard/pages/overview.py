@@ -20,6 +20,7 @@ from indicators.periods import quarter_range
 from indicators.statuses import SEVERITY, Status
 
 from .. import datastatus, figures, ids, markup, urlstate
+from ..screen import page as screen
 from ..components import fmt_value, target_text
 from .common import View, page_title, resolve, resolve_from_controls, selector_row, title_text, region_options, quarter_options
 
@@ -46,6 +47,9 @@ def layout(service, search, **_):
                 dcc.Loading(html.Div(id=ids.OV_EXPORT_MSG, className="d-inline-block ms-2 small"), type="dot",
                             delay_show=300, className="d-inline-block"),
                 dcc.Download(id=ids.OV_DOWNLOAD),
+                # The wall screen of this scheme and region, in a tab of its own (the wall's browser).
+                html.A("数据大屏", id=ids.OV_SCREEN_LINK, href=screen.href(view), target="_blank", rel="noopener",
+                       className="ms-2 btn btn-outline-dark btn-sm"),
             ], className="export-row no-print mt-2"),
             html.Section([html.H2("阶段进度", className="section-title"),
                           dcc.Graph(id=ids.OV_TIMELINE, config=_timeline_config(service, view),
@@ -154,7 +158,7 @@ def register(app, service):
         Output(ids.OV_REGION, "options"), Output(ids.OV_REGION, "value"),
         Output(ids.OV_QUARTER, "options"), Output(ids.OV_QUARTER, "value"),
         Output(ids.OV_TITLE, "children"), Output(ids.OV_COUNTS, "data-html"), Output(ids.OV_BOARD, "data-html"),
-        Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.URL, "search", allow_duplicate=True), Output(ids.OV_SCREEN_LINK, "href"),
         Input(ids.OV_SCHEME, "value"), Input(ids.OV_REGION, "value"), Input(ids.OV_QUARTER, "value"),
         prevent_initial_call=True,
     )
@@ -169,7 +173,7 @@ def register(app, service):
             region_options(service, view.scheme_id), view.region,
             quarter_options(service, view), str(view.quarter),
             title_text(service, view, "工作进展总览"), counts, board,
-            view.search(),
+            view.search(), screen.href(view),
         )
 
     @app.callback(
