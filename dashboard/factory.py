@@ -193,21 +193,22 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
         f"""function (pathname, search, shown) {{
             var moved = dash_clientside.callback_context.triggered.some(function (t) {{
                 return t.prop_id === "{ids.URL}.pathname"; }});
-            if (!moved && (search || "") === (shown || "")) {{ return dash_clientside.no_update; }}
+            search = search || "";
+            if (!moved && search === (shown || "")) {{
+                return [dash_clientside.no_update, dash_clientside.no_update];
+            }}
             // "at": a return to the view rendered last is still a change.
-            return {{pathname: pathname, search: search || "", at: Date.now()}};
+            return [{{pathname: pathname, search: search, at: Date.now()}}, search];
         }}""",
-        Output(ids.ROUTE, "data"), Input(ids.URL, "pathname"), Input(ids.URL, "search"), State(ids.ADDRESS, "data"),
+        Output(ids.ROUTE, "data"), Output(ids.ADDRESS, "data", allow_duplicate=True),
+        Input(ids.URL, "pathname"), Input(ids.URL, "search"), State(ids.ADDRESS, "data"),
         prevent_initial_call=True)
 
-    @app.callback(Output(ids.PAGE, "children"), Output(ids.ADDRESS, "data", allow_duplicate=True),
-                  Input(ids.ROUTE, "data"), prevent_initial_call=True)
+    @app.callback(Output(ids.PAGE, "children"), Input(ids.ROUTE, "data"), prevent_initial_call=True)
     def route(where):
         where = where if isinstance(where, dict) else {}
         pathname, search = where.get("pathname"), where.get("search")
-        pathname = pathname if isinstance(pathname, str) else None
-        search = search if isinstance(search, str) else ""
-        return render(pathname, search), search
+        return render(pathname if isinstance(pathname, str) else None, search if isinstance(search, str) else "")
 
     for page in _pages():
         page.register(app, service)

@@ -119,4 +119,4 @@ def test_only_the_shell_writes_the_address(tmp_path):
                       for part in key.strip(".").split("..."))]
     assert len(writers) == 1, writers  # the clientside copy of ADDRESS into the address
     writes_address = [key for key in app.callback_map if f"{ids.ADDRESS}.data" in key]
-    assert len(writes_address) >= 8, writes_address  # the router and every page with a query
+    assert len(writes_address) >= 8, writes_address  # the router's check and every page with a query
