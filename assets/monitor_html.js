@@ -2,7 +2,8 @@
    the attribute data-html (a Dash prop, so callbacks can update it); this script puts
    it inside as soon as React adds or changes the element, and makes in-app links in
    it navigate like dcc.Link (history.pushState + Dash's location event, no reload);
-   navigation-bar links (data-nav) get the class "active" on the current page.
+   navigation-bar links (data-nav) get the class "active" on the current page and keep the
+   current scheme, region and quarter (data-keep).
    The HTML is built and escaped on the server; nothing here interprets user text. */
 (function () {
   function navigate(event) {
@@ -15,11 +16,23 @@
     window.scrollTo(0, 0);
   }
 
-  // The navigation bar's links (data-nav) show the current page, as dbc.NavLink active="exact" did.
+  // The navigation bar's links (data-nav: the page's path) show the current page, as
+  // dbc.NavLink active="exact" did, and carry the keys of the current query that their
+  // page reads (data-keep, e.g. "scheme region q"), so the menu keeps the chosen view.
+  function navHref(a) {
+    var here = new URLSearchParams(window.location.search), out = new URLSearchParams();
+    (a.getAttribute("data-keep") || "").split(" ").forEach(function (k) {
+      if (k && here.get(k)) out.set(k, here.get(k));
+    });
+    var query = out.toString();
+    return a.getAttribute("data-nav") + (query ? "?" + query : "");
+  }
+
   function markNav() {
     var links = document.querySelectorAll("a[data-nav]");
     for (var i = 0; i < links.length; i++) {
-      links[i].classList.toggle("active", links[i].getAttribute("href") === window.location.pathname);
+      links[i].classList.toggle("active", links[i].getAttribute("data-nav") === window.location.pathname);
+      links[i].setAttribute("href", navHref(links[i]));
     }
   }
 

@@ -54,7 +54,9 @@ def _navbar(identity, pathname) -> html.Header:
     # the user may open them (REQUIRES); the pages check again on the server.
     # Server-rendered HTML (dashboard/markup.py): as ~20 Dash components it cost the
     # first paint of every page several milliseconds (docs/performance.md).
-    links = [(p.NAV_LABEL, p.PATH) for p in _pages()
+    # Each link carries the part of the current address its page reads (KEEP), filled in by
+    # assets/monitor_html.js as the address changes.
+    links = [(p.NAV_LABEL, p.PATH, getattr(p, "KEEP", ())) for p in _pages()
              if getattr(p, "NAV_LABEL", None) and allowed(identity, getattr(p, "REQUIRES", None))]
     menu = _user_menu(identity) if identity is not None else ""
     return html.Header(className="app-header", **{"data-html": markup.navbar(links, pathname, ids.NAV, menu)})
@@ -124,7 +126,7 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
     if settings.demo and not store.is_demo():
         from data.demo import load_demo
         load_demo(store, registry)
-    service = MonitorService(registry, store)
+    service = MonitorService(registry, store, default_scheme=settings.default_scheme or None)
 
     app = Dash(
         __name__,
@@ -164,6 +166,8 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
         return html.Div(
             [
                 dcc.Location(id=ids.URL, refresh="callback-nav", pathname=pathname, search=search),
+                dcc.Store(id=ids.ADDRESS, data=search),
+                dcc.Store(id=ids.ROUTE),
                 _navbar(current_identity(), pathname),
                 guard.alert_component(),
                 demo_banner() if store.is_demo() else None,
@@ -174,12 +178,37 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
 
     app.layout = shell
 
-    # No initial call: the layout carries the page; without a Referer the Location's first
-    # pathname (None -> the real one) is a change, and that renders the page.
-    @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), State(ids.URL, "search"),
-                  prevent_initial_call=True)
-    def route(pathname, search):
-        return render(pathname, search)
+    # The page is a function of path and query (as dash/_pages.py routes on pathname and
+    # search), so Back, Forward, a link or a pasted address show what the address says.
+    # Pages write the query they show to ADDRESS (never to the Location), copied into the
+    # address here; the router then sees that query as the one shown and does not render
+    # the page again for a selector change the page drew itself. Both checks run in the
+    # browser: a selector change costs no extra request. No initial call: the layout
+    # carries the page; without a Referer the Location's first pathname (None -> the real
+    # one) is a change, and that renders the page.
+    app.clientside_callback(
+        "function (search) { return search || ''; }",
+        Output(ids.URL, "search", allow_duplicate=True), Input(ids.ADDRESS, "data"), prevent_initial_call=True)
+    app.clientside_callback(
+        f"""function (pathname, search, shown) {{
+            var moved = dash_clientside.callback_context.triggered.some(function (t) {{
+                return t.prop_id === "{ids.URL}.pathname"; }});
+            search = search || "";
+            if (!moved && search === (shown || "")) {{
+                return [dash_clientside.no_update, dash_clientside.no_update];
+            }}
+            // "at": a return to the view rendered last is still a change.
+            return [{{pathname: pathname, search: search, at: Date.now()}}, search];
+        }}""",
+        Output(ids.ROUTE, "data"), Output(ids.ADDRESS, "data", allow_duplicate=True),
+        Input(ids.URL, "pathname"), Input(ids.URL, "search"), State(ids.ADDRESS, "data"),
+        prevent_initial_call=True)
+
+    @app.callback(Output(ids.PAGE, "children"), Input(ids.ROUTE, "data"), prevent_initial_call=True)
+    def route(where):
+        where = where if isinstance(where, dict) else {}
+        pathname, search = where.get("pathname"), where.get("search")
+        return render(pathname if isinstance(pathname, str) else None, search if isinstance(search, str) else "")
 
     for page in _pages():
         page.register(app, service)

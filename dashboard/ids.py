@@ -1,6 +1,10 @@
 """Every component id in one place, so pages, callbacks and tests agree."""
 # Shell
 URL = "url"
+# The query the page shows (pages write it; the shell copies it into the address).
+ADDRESS = "page-address"
+# What the router renders: {pathname, search} when the address names another view.
+ROUTE = "page-route"
 PAGE = "page"
 NAV = "nav"
 

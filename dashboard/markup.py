@@ -99,12 +99,17 @@ def status_counts(counts: dict, total: int) -> str:
     return '<div class="status-counts">' + "".join(cells) + "</div>"
 
 
-def navbar(links: list[tuple[str, str]], active: Optional[str], nav_id: str, menu: str = "") -> str:
+def navbar(links: list[tuple], active: Optional[str], nav_id: str, menu: str = "") -> str:
     """The top bar, as dbc.Navbar drew it: brand, page links (``active`` marks the current
-    path; assets/monitor_html.js moves the mark on in-app navigation) and ``menu`` (HTML)."""
-    items = "".join(
-        f'<a{attrs(class_="px-3 nav-link" + (" active" if href == active else ""), href=href, data_dash_link=True, data_nav=True)}>'
-        f"{escape(label)}</a>" for label, href in links)
+    path; assets/monitor_html.js moves the mark on in-app navigation) and ``menu`` (HTML).
+    A link is (label, path[, keys]): ``keys`` of the current address's query that the link
+    carries (data-keep; monitor_html.js writes them into its href)."""
+    def item(label, href, keep=()):
+        a = attrs(class_="px-3 nav-link" + (" active" if href == active else ""), href=href, data_dash_link=True,
+                  data_nav=href, data_keep=" ".join(keep) or None)
+        return f"<a{a}>{escape(label)}</a>"
+
+    items = "".join(item(*link) for link in links)
     return ('<nav class="py-1 no-print navbar navbar-expand-md navbar-dark bg-dark"><div class="container-fluid">'
             '<a class="fw-bold navbar-brand" href="/" data-dash-link>知识产权强县试点监测平台</a>'
             f'<div{attrs(class_="me-auto navbar-nav", id=nav_id)}>{items}</div>{menu}</div></nav>')

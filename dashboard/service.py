@@ -63,9 +63,14 @@ class SchemeData:
 
 
 class MonitorService:
-    def __init__(self, registry: Registry, store):
+    def __init__(self, registry: Registry, store, default_scheme: Optional[str] = None):
         self.registry = registry
         self.store = store
+        if default_scheme and default_scheme not in registry.schemes:
+            raise ValueError(f"DEFAULT_SCHEME={default_scheme!r} is not a scheme of the registry "
+                             f"({', '.join(registry.schemes)})")
+        # The scheme a page shows when its address names none (or an unknown one).
+        self.default_scheme = default_scheme or next(iter(registry.schemes))
         self._data = _LRU(256)
         self._results = _LRU(_MAX_CACHE)
         self._regions = _LRU(16)

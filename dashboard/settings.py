@@ -63,6 +63,8 @@ class Settings:
     max_request_mb: float = 8
     # Seconds a write waits for another writer's lock before the page says so (data.db).
     db_lock_timeout: float = 5
+    # The scheme pages show when the address names none; empty: the registry's first.
+    default_scheme: str = ""
 
     @classmethod
     def from_env(cls, demo: bool = False) -> "Settings":
@@ -84,6 +86,7 @@ class Settings:
             trust_proxy=_proxies(env.get("TRUST_PROXY")),
             max_request_mb=float(env.get("MAX_REQUEST_MB", "8")),
             db_lock_timeout=float(env.get("DB_LOCK_TIMEOUT", "5")),
+            default_scheme=env.get("DEFAULT_SCHEME", "").strip(),
         )
 
     def resolved_secret(self) -> str:

@@ -1,11 +1,15 @@
 """View state lives in the URL query (?scheme=anning&region=安宁市&q=2025Q2),
-so a copied link reproduces the view in another session."""
+so a copied link reproduces the view in another session.
+
+Pages write the query they show to the ``ids.ADDRESS`` store, never to the
+Location itself: the shell copies it into the address, and re-renders the page
+when the address changes to something else (Back, Forward, a link); see
+dashboard/factory.py and docs/pages.md. Which view a query means is decided by
+``dashboard.pages.common.resolve``."""
 from __future__ import annotations
 
 from typing import Optional
 from urllib.parse import parse_qs, urlencode
-
-from indicators.periods import Quarter
 
 
 def parse(search: Optional[str]) -> dict[str, str]:
@@ -17,10 +21,3 @@ def build(**params) -> str:
     clean = {k: str(v) for k, v in params.items() if v not in (None, "")}
     return "?" + urlencode(clean) if clean else ""
 
-
-def quarter(params: dict, default: Quarter, allowed: list[Quarter]) -> Quarter:
-    try:
-        q = Quarter.parse(params.get("q", ""))
-    except ValueError:
-        return default
-    return q if q in allowed else default

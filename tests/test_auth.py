@@ -12,7 +12,7 @@ import pytest
 from dash import Input, Output, State, html
 
 from dashboard.__main__ import main as dashboard_main
-from dashboard import Settings, accounts, auth, create_app
+from dashboard import Settings, accounts, auth, create_app, ids
 from dashboard.permissions import Forbidden, Identity, current_identity, guarded, require_reporter
 from dashboard.pages import users as users_page
 
@@ -391,7 +391,7 @@ def test_viewer_cannot_read_the_user_list_by_calling_its_callback(app):
 @pytest.mark.parametrize("who", ["leader", "reporter_a"])
 def test_users_page_layout_is_refused_to_non_admins(app, who):
     c = signed_in(app, who)
-    route = payload(app, "page.children", {"url": "/admin/users"}, {"url": ""})
+    route = payload(app, "page.children", {ids.ROUTE: {"pathname": "/admin/users", "search": ""}})
     text = json.dumps(call(c, route).get_json(), ensure_ascii=False)
     assert "无权访问" in text and "新增用户" not in text
     layout = json.dumps(c.get("/_dash-layout").get_json(), ensure_ascii=False)
@@ -400,7 +400,7 @@ def test_users_page_layout_is_refused_to_non_admins(app, who):
 
 def test_admin_sees_users_page_and_navbar_link(app):
     c = signed_in(app, "boss")
-    route = payload(app, "page.children", {"url": "/admin/users"}, {"url": ""})
+    route = payload(app, "page.children", {ids.ROUTE: {"pathname": "/admin/users", "search": ""}})
     text = json.dumps(call(c, route).get_json(), ensure_ascii=False)
     assert "新增用户" in text and "无权访问" not in text
     layout = json.dumps(c.get("/_dash-layout").get_json(), ensure_ascii=False)

@@ -35,16 +35,16 @@ def test_layout_is_preloaded_once_and_navigation_marks_the_current_page(dash_duo
     assert layouts == 1
 
     def active():
-        return [a.get_attribute("href").split("/", 3)[-1] for a in driver.find_elements("css selector", "#nav a.active")]
+        return [a.get_attribute("data-nav") for a in driver.find_elements("css selector", "#nav a.active")]
 
-    assert active() == [""]
+    assert active() == ["/"]
     driver.execute_script("window.__sameDocument = true")
-    driver.find_element("css selector", '#nav a[href="/stages"]').click()
+    driver.find_element("css selector", '#nav a[data-nav="/stages"]').click()
     dash_duo.wait_for_contains_text(f"#{ids.ST_TITLE}", "阶段任务", timeout=20)
-    assert active() == ["stages"]
-    driver.find_element("css selector", '#nav a[href="/"]').click()
+    assert active() == ["/stages"]
+    driver.find_element("css selector", '#nav a[data-nav="/"]').click()
     dash_duo.wait_for_contains_text(f"#{ids.OV_TITLE}", "工作进展总览", timeout=20)
-    assert active() == [""]
+    assert active() == ["/"]
     assert driver.execute_script("return window.__sameDocument") is True, "navigation reloaded the page"
     assert dash_duo.get_logs() == [], "browser console errors"
 
@@ -57,7 +57,7 @@ def test_back_leaves_a_page_opened_from_the_menu(dash_duo, demo_app):
     driver = dash_duo.driver
     WebDriverWait(driver, 20).until(lambda d: "scheme=" in d.current_url)
     overview_url = driver.current_url
-    driver.find_element("css selector", '#nav a[href="/stages"]').click()
+    driver.find_element("css selector", '#nav a[data-nav="/stages"]').click()
     dash_duo.wait_for_contains_text(f"#{ids.ST_TITLE}", "阶段任务", timeout=20)
     WebDriverWait(driver, 20).until(lambda d: "/stages?" in d.current_url)
     driver.back()

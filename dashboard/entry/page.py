@@ -15,15 +15,16 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from indicators.model import Kind
-from indicators.periods import Quarter
 
 from .. import ids, urlstate
 from ..components import fmt_value
-from ..pages.common import page_title, region_col, scheme_col, selector_col
+from ..pages.common import page_title, region_col, resolve, scheme_col, selector_col
 from . import forms, reporting
 
 NAV_LABEL = "数据填报"
 PATH = "/entry"
+# The part of the address the menu carries to this page (dashboard/markup.py navbar).
+KEEP = ("scheme", "region")
 REQUIRES = "reporter"
 
 LEVEL_CLASS = {"error": "msg-error", "warning": "msg-warning", "note": "msg-note", "ok": "msg-ok"}
@@ -39,17 +40,12 @@ def match(pathname: str):
 def _choose(service, ident, scheme_id=None, region=None, quarter=None, unit=None, today: Optional[date] = None):
     """A valid (scheme, region, quarter, unit) from possibly stale values; unit may be None
     when the user reports for no unit of the scheme."""
-    schemes = service.registry.schemes
-    sid = scheme_id if scheme_id in schemes else ("anning" if "anning" in schemes else next(iter(schemes)))
-    regions = forms.visible_regions(ident, service, sid) or service.regions(sid)[:1]
-    reg = region if region in regions else regions[0]
+    view = resolve(service, scheme_id=scheme_id, region=region, quarter=quarter,
+                   regions=lambda s: forms.visible_regions(ident, service, s),
+                   quarters=lambda s, _r: forms.entry_quarters(service, s, today),
+                   default_quarter=lambda _s, _r, offered: forms.default_entry_quarter(offered, today))
+    sid, reg, q = view.scheme_id, view.region, view.quarter
     quarters = forms.entry_quarters(service, sid, today)
-    try:
-        q = Quarter.parse(quarter or "")
-    except ValueError:
-        q = None
-    if q not in quarters:
-        q = forms.default_entry_quarter(quarters, today)
     units = forms.visible_units(ident, service, sid)
     u = unit if unit in units else (units[0] if units else None)
     return sid, reg, q, u, quarters, units
@@ -431,7 +427,7 @@ def register(app, service):
                     quarter_options=Output(ids.EN_QUARTER, "options"), quarter=Output(ids.EN_QUARTER, "value"),
                     unit_options=Output(ids.EN_UNIT, "options"), unit=Output(ids.EN_UNIT, "value"),
                     title=Output(ids.EN_TITLE, "children"), context=Output(ids.EN_CTX, "data"),
-                    search=Output(ids.URL, "search", allow_duplicate=True)),
+                    search=Output(ids.ADDRESS, "data", allow_duplicate=True)),
         inputs=dict(scheme_id=Input(ids.EN_SCHEME, "value"), region=Input(ids.EN_REGION, "value"),
                     quarter=Input(ids.EN_QUARTER, "value"), unit=Input(ids.EN_UNIT, "value")),
         prevent_initial_call="initial_duplicate",

@@ -18,12 +18,14 @@ from indicators.periods import Quarter
 
 from .. import ids, urlstate
 from ..components import fmt_value
-from ..pages.common import page_title, region_col, region_options, scheme_col, selector_col
+from ..pages.common import page_title, region_col, region_options, resolve, scheme_col, selector_col
 from . import forms, reporting
 from .page import alert, labelled, state_badge
 
 NAV_LABEL = "审核"
 PATH = "/review"
+# The part of the address the menu carries to this page (dashboard/markup.py navbar).
+KEEP = ("scheme", "region")
 
 ACTION_TEXT = {"submit": "报送", "approve": "审核通过", "reopen": "退回"}
 
@@ -33,17 +35,11 @@ def match(pathname: str):
 
 
 def _choose(service, scheme_id=None, region=None, quarter=None, unit=None):
-    schemes = service.registry.schemes
-    sid = scheme_id if scheme_id in schemes else ("anning" if "anning" in schemes else next(iter(schemes)))
-    regions = service.regions(sid)
-    reg = region if region in regions else regions[0]
+    view = resolve(service, scheme_id=scheme_id, region=region, quarter=quarter,
+                   quarters=lambda s, _r: forms.entry_quarters(service, s),
+                   default_quarter=lambda _s, _r, offered: forms.default_entry_quarter(offered))
+    sid, reg, q = view.scheme_id, view.region, view.quarter
     quarters = forms.entry_quarters(service, sid)
-    try:
-        q = Quarter.parse(quarter or "")
-    except (ValueError, TypeError):
-        q = None
-    if q not in quarters:
-        q = forms.default_entry_quarter(quarters)
     units = forms.scheme_units(service, sid)
     return sid, reg, q, quarters, (unit if unit in units else None), units
 
@@ -251,7 +247,7 @@ def register(app, service):
                     unit=Output(ids.RV_UNIT, "value"), title=Output(ids.RV_TITLE, "children"),
                     body=Output(ids.RV_BODY, "children"), view=Output(ids.RV_VIEW, "children"),
                     version=Output(ids.RV_VERSION, "data"),
-                    search=Output(ids.URL, "search", allow_duplicate=True),
+                    search=Output(ids.ADDRESS, "data", allow_duplicate=True),
                     msg=Output(ids.RV_MSG, "children", allow_duplicate=True)),
         inputs=dict(scheme_id=Input(ids.RV_SCHEME, "value"), region=Input(ids.RV_REGION, "value"),
                     quarter=Input(ids.RV_QUARTER, "value"), unit=Input(ids.RV_UNIT, "value"),

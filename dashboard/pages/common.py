@@ -3,7 +3,7 @@ URL, the selector row, and the screenshot title."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional, Union
 
 from dash import html
 
@@ -22,20 +22,47 @@ class View:
         return urlstate.build(scheme=self.scheme_id, region=self.region, q=str(self.quarter), **extra)
 
 
-def resolve(service, params: dict, scheme_id: Optional[str] = None, region: Optional[str] = None,
-            quarter: Optional[str] = None) -> View:
-    """Pick a valid view from (possibly stale or hand-edited) URL parameters."""
-    schemes = list(service.registry.schemes)
-    sid = scheme_id or params.get("scheme")
-    if sid not in service.registry.schemes:
-        sid = "anning" if "anning" in service.registry.schemes else schemes[0]
-    regions = service.regions(sid)
-    reg = region or params.get("region")
-    if reg not in regions:
-        reg = regions[0]
-    allowed = service.quarters(sid, reg)
-    default = service.default_quarter(sid, reg)
-    q = urlstate.quarter({"q": quarter or params.get("q", "")}, default, allowed)
+def _text(value) -> Optional[str]:
+    # Addresses and callbacks carry strings; anything else (a hand-made request) counts as absent.
+    return value if isinstance(value, str) and value else None
+
+
+def _quarter(value) -> Optional[Quarter]:
+    try:
+        return Quarter.parse(value) if _text(value) else None
+    except ValueError:
+        return None
+
+
+def resolve(service, query: Union[str, dict, None] = None, *, scheme_id=None, region=None, quarter=None,
+            regions: Optional[Callable[[str], list[str]]] = None,
+            quarters: Optional[Callable[[str, str], list[Quarter]]] = None,
+            default_quarter: Optional[Callable[[str, str, list[Quarter]], Quarter]] = None) -> View:
+    """The one rule every page uses to pick a valid view from its address.
+
+    ``query`` is the address's query string (``?scheme=…&region=…&q=…``) or its parsed
+    dict; ``scheme_id``/``region``/``quarter`` (a selector's value) win over it. Whatever
+    is missing, unknown or malformed falls back: the scheme to the registry's default
+    (``service.default_scheme``), the region to the first offered, the quarter to the
+    default. A page that offers other choices says so: ``regions(scheme)`` (e.g. a
+    reporter's own regions; when it offers none, the scheme's first region),
+    ``quarters(scheme, region)`` (oldest first) and ``default_quarter(scheme, region,
+    quarters)``; by default the monitoring pages' ``service.regions``,
+    ``service.quarters`` and ``service.default_quarter`` (latest quarter with data).
+    """
+    params = urlstate.parse(query) if isinstance(query, str) or query is None else query
+    schemes = service.registry.schemes
+    sid = _text(scheme_id) or _text(params.get("scheme"))
+    if sid not in schemes:
+        sid = service.default_scheme
+    offered = (regions(sid) if regions else service.regions(sid)) or service.regions(sid)[:1]
+    reg = _text(region) or _text(params.get("region"))
+    if reg not in offered:
+        reg = offered[0]
+    allowed = quarters(sid, reg) if quarters else service.quarters(sid, reg)
+    q = _quarter(quarter) or _quarter(params.get("q"))
+    if q not in allowed:
+        q = default_quarter(sid, reg, allowed) if default_quarter else service.default_quarter(sid, reg)
     return View(sid, reg, q)
 
 
@@ -73,9 +100,15 @@ def selector_row(service, view: View, scheme_id: str, region_id: str, quarter_id
     )
 
 
+def subtitle_id(title_id: str) -> str:
+    """The id of the line under a page's heading (a callback updates it when it names the scheme)."""
+    return f"{title_id}-sub"
+
+
 def page_title(title_id: str, text: str, subtitle: str = "") -> html.Div:
     return html.Div([html.H1(text, id=title_id, className="page-title"),
-                     html.Div(subtitle, className="page-subtitle text-muted")], className="title-block")
+                     html.Div(subtitle, id=subtitle_id(title_id), className="page-subtitle text-muted")],
+                    className="title-block")
 
 
 def resolve_from_controls(service, triggered: dict, scheme_id, region, quarter, scheme_trigger_id) -> View:
@@ -85,8 +118,8 @@ def resolve_from_controls(service, triggered: dict, scheme_id, region, quarter, 
     is listed, and then the values from the URL must stand.
     """
     if list(triggered.values()) == [scheme_trigger_id]:
-        return resolve(service, {}, scheme_id=scheme_id)
-    return resolve(service, {}, scheme_id=scheme_id, region=region, quarter=quarter)
+        return resolve(service, scheme_id=scheme_id)
+    return resolve(service, scheme_id=scheme_id, region=region, quarter=quarter)
 
 
 def register_view_page(app, service, *, scheme_id, region_id, quarter_id, title_id, body_id, what, body):
@@ -99,7 +132,7 @@ def register_view_page(app, service, *, scheme_id, region_id, quarter_id, title_
         Output(region_id, "options"), Output(region_id, "value"),
         Output(quarter_id, "options"), Output(quarter_id, "value"),
         Output(title_id, "children"), Output(body_id, "children"),
-        Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.ADDRESS, "data", allow_duplicate=True),
         Input(scheme_id, "value"), Input(region_id, "value"), Input(quarter_id, "value"),
         prevent_initial_call="initial_duplicate",
     )

@@ -21,15 +21,11 @@ def match(pathname: str):
     return None
 
 
-def _view(service, ind, params, quarter=None) -> View:
-    return resolve(service, params, scheme_id=ind.scheme, quarter=quarter)
-
-
 def layout(service, search, indicator_id: str = ""):
     ind = service.registry.indicators.get(indicator_id)
     if ind is None:
         return dbc.Alert(f"未找到指标“{indicator_id}”。请从总览或指标库进入。", color="danger", className="mt-3")
-    view = _view(service, ind, urlstate.parse(search))
+    view = resolve(service, search, scheme_id=ind.scheme)
     back = dcc.Link("← 返回总览", href="/" + view.search(), className="no-print small")
     return html.Div(
         [
@@ -127,13 +123,13 @@ def register(app, service):
     @app.callback(
         Output(ids.DT_TITLE, "children"), Output(ids.DT_STATUS, "children"), Output(ids.DT_CHART, "figure"),
         Output(ids.DT_CHART, "config"), Output(ids.DT_VALUES, "children"), Output(ids.DT_HISTORY, "children"),
-        Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.ADDRESS, "data", allow_duplicate=True),
         Input(ids.DT_QUARTER, "value"), State("dt-indicator", "data"), State("dt-region", "data"),
         prevent_initial_call="initial_duplicate",
     )
     def update(quarter, indicator_id, region):
         ind = service.registry.indicators[indicator_id]
-        view = resolve(service, {}, scheme_id=ind.scheme, region=region, quarter=quarter)
+        view = resolve(service, scheme_id=ind.scheme, region=region, quarter=quarter)
         scheme = service.scheme(ind.scheme)
         res = service.result(ind, view.region, view.quarter)
         points = figures.indicator_points(service, ind, view.region, view.quarter)

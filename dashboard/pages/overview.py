@@ -22,10 +22,13 @@ from indicators.statuses import SEVERITY, Status
 from .. import datastatus, figures, ids, markup, urlstate
 from ..screen import page as screen
 from ..components import fmt_value, target_text
-from .common import View, page_title, resolve, resolve_from_controls, selector_row, title_text, region_options, quarter_options
+from .common import (View, page_title, quarter_options, region_options, resolve, resolve_from_controls, selector_row,
+                     subtitle_id, title_text)
 
 NAV_LABEL = "总览"
 PATH = "/"
+# The part of the address the menu carries to this page (dashboard/markup.py navbar).
+KEEP = ("scheme", "region", "q")
 HEATMAP_QUARTERS = 12
 
 
@@ -34,7 +37,7 @@ def match(pathname: str):
 
 
 def layout(service, search, **_):
-    view = resolve(service, urlstate.parse(search))
+    view = resolve(service, search)
     counts, board = _board_parts(service, view)
     return html.Div(
         [
@@ -145,7 +148,7 @@ def register(app, service):
         from .. import reports
 
         fmt = "docx" if ctx.triggered_id == ids.OV_EXPORT_DOCX else "xlsx"
-        view = resolve(service, {}, scheme_id=scheme_id, region=region, quarter=quarter)
+        view = resolve(service, scheme_id=scheme_id, region=region, quarter=quarter)
         name = reports.report_filename(service, view.scheme_id, view.region, view.quarter, fmt)
         try:
             buf = io.BytesIO()
@@ -157,8 +160,9 @@ def register(app, service):
     @app.callback(
         Output(ids.OV_REGION, "options"), Output(ids.OV_REGION, "value"),
         Output(ids.OV_QUARTER, "options"), Output(ids.OV_QUARTER, "value"),
-        Output(ids.OV_TITLE, "children"), Output(ids.OV_COUNTS, "data-html"), Output(ids.OV_BOARD, "data-html"),
-        Output(ids.URL, "search", allow_duplicate=True), Output(ids.OV_SCREEN_LINK, "href"),
+        Output(ids.OV_TITLE, "children"), Output(subtitle_id(ids.OV_TITLE), "children"),
+        Output(ids.OV_COUNTS, "data-html"), Output(ids.OV_BOARD, "data-html"),
+        Output(ids.ADDRESS, "data", allow_duplicate=True), Output(ids.OV_SCREEN_LINK, "href"),
         Input(ids.OV_SCHEME, "value"), Input(ids.OV_REGION, "value"), Input(ids.OV_QUARTER, "value"),
         prevent_initial_call=True,
     )
@@ -172,14 +176,14 @@ def register(app, service):
         return (
             region_options(service, view.scheme_id), view.region,
             quarter_options(service, view), str(view.quarter),
-            title_text(service, view, "工作进展总览"), counts, board,
+            title_text(service, view, "工作进展总览"), service.scheme(view.scheme_id).name, counts, board,
             view.search(), screen.href(view),
         )
 
     @app.callback(
         Output(ids.OV_TIMELINE, "figure"), Output(ids.OV_TIMELINE, "config"),
         Output(ids.OV_HEATMAP, "figure"), Output(ids.OV_HEATMAP, "config"),
-        Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.ADDRESS, "data", allow_duplicate=True),
         Input(ids.OV_SCHEME, "value"), Input(ids.OV_REGION, "value"), Input(ids.OV_QUARTER, "value"),
         prevent_initial_call="initial_duplicate",
     )

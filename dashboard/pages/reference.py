@@ -12,10 +12,12 @@ from ..entry import forms
 from .. import ids, urlstate
 from ..components import fmt_value
 from ..entry.page import alert, labelled
-from .common import page_title, region_col, region_options, scheme_col
+from .common import page_title, region_col, region_options, resolve, scheme_col
 
 NAV_LABEL = "基线与参照值"
 PATH = "/reference"
+# The part of the address the menu carries to this page (dashboard/markup.py navbar).
+KEEP = ("scheme", "region")
 
 LEVEL_CLASS = {"error": "msg-error", "ok": "msg-ok"}
 SOURCE_TEXT = {"form": "表单", "import": "导入", "correction": "更正", "demo": "示例数据"}
@@ -26,10 +28,9 @@ def match(pathname: str):
 
 
 def _choose(service, scheme_id=None, region=None):
-    schemes = service.registry.schemes
-    sid = scheme_id if scheme_id in schemes else ("anning" if "anning" in schemes else next(iter(schemes)))
-    regions = service.regions(sid)
-    return sid, (region if region in regions else regions[0])
+    # No quarter on this page: the cheapest valid one (no data read) stands in.
+    view = resolve(service, scheme_id=scheme_id, region=region, default_quarter=lambda _s, _r, offered: offered[-1])
+    return view.scheme_id, view.region
 
 
 def _title(service, sid, reg) -> str:
@@ -181,7 +182,7 @@ def _alert(out: forms.AdminOutcome, id_: str):
 def register(app, service):
     @app.callback(
         Output(ids.RF_REGION, "options"), Output(ids.RF_REGION, "value"), Output(ids.RF_TITLE, "children"),
-        Output(ids.RF_BODY, "children"), Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.RF_BODY, "children"), Output(ids.ADDRESS, "data", allow_duplicate=True),
         Input(ids.RF_SCHEME, "value"), Input(ids.RF_REGION, "value"),
         prevent_initial_call="initial_duplicate",
     )

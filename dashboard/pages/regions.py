@@ -13,6 +13,7 @@ from typing import Optional
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, ctx, dcc, html
+from flask import current_app
 
 from indicators.periods import Quarter
 from indicators.statuses import SEVERITY
@@ -20,10 +21,12 @@ from indicators.statuses import SEVERITY
 from .. import ids, urlstate
 from ..components import light, status_counts
 from ..region_rollup import RegionRanking, RegionSummary
-from .common import page_title, scheme_col, selector_col
+from .common import View, page_title, resolve, scheme_col, selector_col, subtitle_id
 
 NAV_LABEL = "地区排名"
 PATH = "/regions"
+# The part of the address the menu carries to this page (dashboard/markup.py navbar).
+KEEP = ("scheme", "q")
 PAGE_SIZE = 50
 
 # Completion index bands, ColorBrewer PuOr (colour-blind safe): orange = lagging, purple = ahead.
@@ -52,30 +55,33 @@ def match(pathname: str):
     return {} if (pathname or "").rstrip("/") == PATH else None
 
 
-def _scheme_id(service, wanted: Optional[str]) -> str:
-    schemes = service.registry.schemes
-    if wanted in schemes:
-        return wanted
-    return "anning" if "anning" in schemes else next(iter(schemes))
+def _view(service, ranking: RegionRanking, query=None, scheme_id=None, quarter=None) -> View:
+    """The page's scheme and quarter (common.resolve): the quarters of the scheme's own
+    region, by default the latest with data in any region."""
+    def default(sid, _region, offered):
+        q = ranking.default_quarter(sid)
+        return q if q in offered or not offered else offered[-1]
+
+    return resolve(service, query, scheme_id=scheme_id, quarter=quarter,
+                   regions=lambda sid: [service.default_region(sid)], default_quarter=default)
 
 
 def layout(service, search, **_):
     params = urlstate.parse(search)
-    scheme_id = _scheme_id(service, params.get("scheme"))
+    view = _view(service, current_app.extensions["monitor"]["regions"], params)
+    scheme_id = view.scheme_id
     try:
         page = max(1, int(params.get("page", "1")))
     except ValueError:
         page = 1
-    options = _quarter_options(service, scheme_id)
-    allowed = {o["value"] for o in options}
     return html.Div(
         [
             page_title(ids.RN_TITLE, "地区排名", service.scheme(scheme_id).name),
             dbc.Row(
                 [
                     scheme_col(service, ids.RN_SCHEME, scheme_id, md=4),
-                    selector_col("截至季度", dcc.Dropdown(id=ids.RN_QUARTER, options=options, clearable=False,
-                        searchable=False, value=params.get("q") if params.get("q") in allowed else None), md=2),
+                    selector_col("截至季度", dcc.Dropdown(id=ids.RN_QUARTER, options=_quarter_options(service, scheme_id),
+                        clearable=False, searchable=False, value=str(view.quarter)), md=2),
                     selector_col("查找地区", dbc.Input(id=ids.RN_SEARCH, type="search", placeholder="输入地区名称",
                         value=params.get("search", ""), debounce=True), md=3),
                     selector_col("排序", dbc.RadioItems(id=ids.RN_ORDER, inline=True,
@@ -208,22 +214,19 @@ def register(app, service):
 
     @app.callback(
         Output(ids.RN_QUARTER, "options"), Output(ids.RN_QUARTER, "value"),
-        Output(ids.RN_TITLE, "children"), Output(ids.RN_SUMMARY, "children"), Output(ids.RN_COUNT, "children"),
+        Output(ids.RN_TITLE, "children"), Output(subtitle_id(ids.RN_TITLE), "children"), Output(ids.RN_SUMMARY, "children"), Output(ids.RN_COUNT, "children"),
         Output(ids.RN_TABLE, "children"), Output(ids.RN_PAGER, "max_value"), Output(ids.RN_PAGER, "active_page"),
-        Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.ADDRESS, "data", allow_duplicate=True),
         Input(ids.RN_SCHEME, "value"), Input(ids.RN_QUARTER, "value"), Input(ids.RN_SEARCH, "value"),
         Input(ids.RN_ORDER, "value"), Input(ids.RN_PAGER, "active_page"),
         prevent_initial_call="initial_duplicate",
     )
     def update(scheme_id, quarter, search, order, page):
         triggered = list(ctx.triggered_prop_ids.values())
-        scheme_id = _scheme_id(service, scheme_id)
+        view = _view(service, ranking, scheme_id=scheme_id, quarter=None if triggered == [ids.RN_SCHEME] else quarter)
+        scheme_id, q = view.scheme_id, view.quarter
+        quarter = str(q)
         options = _quarter_options(service, scheme_id)
-        allowed = [o["value"] for o in options]
-        if triggered == [ids.RN_SCHEME] or quarter not in allowed:
-            q = ranking.default_quarter(scheme_id)
-            quarter = str(q) if str(q) in allowed else (allowed[0] if allowed else str(q))
-        q = Quarter.parse(quarter)
         rows = ranking.rows(scheme_id, q)
         text = (search or "").strip()
         shown = [r for r in rows if text.lower() in r.region.lower()] if text else rows
@@ -239,4 +242,4 @@ def register(app, service):
                  + (f",当前显示第{(page - 1) * PAGE_SIZE + 1}–{(page - 1) * PAGE_SIZE + len(part)}个" if part else ""))
         url = urlstate.build(scheme=scheme_id, q=quarter, search=text or None,
                              order=order if order == "asc" else None, page=page if page > 1 else None)
-        return (options, quarter, title, _summary(rows), count, _table(scheme, part, q), pages, page, url)
+        return (options, quarter, title, scheme.name, _summary(rows), count, _table(scheme, part, q), pages, page, url)

@@ -109,7 +109,7 @@ def register(app, service):
 
     @app.callback(
         Output(ids.RG_TABLE, "data"), Output(ids.RG_TABLE, "tooltip_data"), Output(ids.RG_COUNT, "children"),
-        Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.ADDRESS, "data", allow_duplicate=True),
         Input(ids.RG_SEARCH, "value"), Input(ids.RG_SCHEME, "value"), Input(ids.RG_DIMENSION, "value"),
         Input(ids.RG_UNIT, "value"), Input(ids.RG_KIND, "value"),
         prevent_initial_call="initial_duplicate",

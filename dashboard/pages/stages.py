@@ -10,6 +10,8 @@ from .common import page_title, register_view_page, resolve, selector_row, title
 
 NAV_LABEL = "阶段任务"
 PATH = "/stages"
+# The part of the address the menu carries to this page (dashboard/markup.py navbar).
+KEEP = ("scheme", "region", "q")
 ACCEPTANCE = "总结验收"
 
 
@@ -18,7 +20,7 @@ def match(pathname: str):
 
 
 def layout(service, search, **_):
-    view = resolve(service, urlstate.parse(search))
+    view = resolve(service, search)
     return html.Div([
         page_title(ids.ST_TITLE, title_text(service, view, "阶段任务"), "各阶段工作内容、节点任务与验收清单"),
         selector_row(service, view, ids.ST_SCHEME, ids.ST_REGION, ids.ST_QUARTER),

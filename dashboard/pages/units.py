@@ -12,6 +12,8 @@ from .common import page_title, register_view_page, resolve, selector_row, title
 
 NAV_LABEL = "责任单位"
 PATH = "/units"
+# The part of the address the menu carries to this page (dashboard/markup.py navbar).
+KEEP = ("scheme", "region", "q")
 
 
 def match(pathname: str):
@@ -19,7 +21,7 @@ def match(pathname: str):
 
 
 def layout(service, search, **_):
-    view = resolve(service, urlstate.parse(search))
+    view = resolve(service, search)
     return html.Div([
         page_title(ids.UN_TITLE, title_text(service, view, "责任单位"), "各责任单位承担指标及本季度未填报(催报)清单"),
         selector_row(service, view, ids.UN_SCHEME, ids.UN_REGION, ids.UN_QUARTER),

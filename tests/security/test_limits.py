@@ -118,9 +118,9 @@ def test_a_five_megabyte_upload_fits_under_the_limit(app):
     # base64 of 5 MB is 6.7 MB: the request is read (and refused by the callback, not by size)
     client = app.server.test_client()
     body = json.dumps({"output": "page.children", "outputs": {"id": "page", "property": "children"},
-                       "inputs": [{"id": "url", "property": "pathname", "value": "/" + "x" * (7 * 1024 * 1024)}],
-                       "state": [{"id": "url", "property": "search", "value": ""}],
-                       "changedPropIds": ["url.pathname"]})
+                       "inputs": [{"id": "page-route", "property": "data",
+                                   "value": {"pathname": "/" + "x" * (7 * 1024 * 1024), "search": ""}}],
+                       "state": [], "changedPropIds": ["page-route.data"]})
     resp = client.post("/_dash-update-component", data=body, content_type="application/json")
     assert resp.status_code == 200
 
