@@ -42,13 +42,10 @@ def match(pathname: str):
 
 
 def screen_view(service, search: Optional[str], today: Optional[date] = None) -> View:
-    """The view an address asks for; without ``q`` the latest ended quarter."""
-    params = urlstate.parse(search)
-    base = resolve(service, params)  # scheme and region as every page resolves them
-    allowed = service.quarters(base.scheme_id, base.region)
+    """The view an address asks for (the one resolver); without ``q`` the latest ended quarter."""
     latest = Quarter.latest_ended(today or today_date())
-    default = latest if latest in allowed or not allowed else allowed[-1]
-    return View(base.scheme_id, base.region, urlstate.quarter(params, default, allowed))
+    return resolve(service, search,
+                   default_quarter=lambda _s, _r, allowed: latest if latest in allowed or not allowed else allowed[-1])
 
 
 def href(view: View) -> str:
