@@ -1,6 +1,7 @@
 """Shared fixtures. Browser tests use Debian's Chromium through dash[testing]."""
 import os
 import shutil
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from selenium.webdriver.chrome.options import Options
@@ -28,3 +29,25 @@ def demo_app(tmp_path):
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", demo=True, secret_key="test",
                         login_disabled=True)
     return create_app(settings)
+
+
+class Clock:
+    """A settable clock for the sign-in and session rules (accounts.now_utc)."""
+
+    def __init__(self):
+        self.now = datetime(2025, 7, 1, 9, 0, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **kw):
+        self.now += timedelta(**kw)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from dashboard import accounts
+
+    c = Clock()
+    monkeypatch.setattr(accounts, "now_utc", c)
+    return c

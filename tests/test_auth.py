@@ -22,22 +22,6 @@ SCHEME = "anning"
 
 # ---------------------------------------------------------------- helpers
 
-class Clock:
-    def __init__(self):
-        self.now = datetime(2025, 7, 1, 9, 0, tzinfo=timezone.utc)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **kw):
-        self.now += timedelta(**kw)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    c = Clock()
-    monkeypatch.setattr(accounts, "now_utc", c)
-    return c
 
 
 def _units(app):

@@ -18,7 +18,7 @@ from indicators.model import Kind
 
 from .. import ids, urlstate
 from ..components import fmt_value
-from ..pages.common import page_title, region_col, resolve, scheme_col, selector_col
+from ..pages.common import page_title, region_col, resolve, scheme_col, selector_col, text_or_none
 from . import forms, reporting
 
 NAV_LABEL = "数据填报"
@@ -437,8 +437,8 @@ def register(app, service):
         ident = forms.identity()
         if ctx.triggered_id == ids.EN_SCHEME and len(ctx.triggered_prop_ids) == 1:
             region = quarter = unit = None  # another scheme: its own regions, quarters and units
-        sid, reg, q, u, quarters, units = _choose(service, ident, _text(scheme_id), _text(region),
-                                                  _text(quarter), _text(unit))
+        sid, reg, q, u, quarters, units = _choose(service, ident, text_or_none(scheme_id), text_or_none(region),
+                                                  text_or_none(quarter), text_or_none(unit))
         return dict(region_options=forms.visible_regions(ident, service, sid), region=reg,
                     quarter_options=_quarter_options(quarters), quarter=str(q), unit_options=_unit_options(units),
                     unit=u, title=_title(service, sid, reg, q, u),
@@ -564,7 +564,7 @@ def register(app, service):
                         refresh=no_update)
         inputs = _inputs(ctx.args_grouping["rows"])
         fn = forms.submit_form if ctx.triggered_id == ids.EN_SUBMIT_GO else forms.save_form
-        out = fn(service, forms.identity(), c, inputs, _metas(ctx.args_grouping["metas"]), _text(reason) or "")
+        out = fn(service, forms.identity(), c, inputs, _metas(ctx.args_grouping["metas"]), text_or_none(reason) or "")
         order = list(inputs)
         result = {"rows": {i: {"msgs": msgs, "inputs": inputs[i].fingerprint() if i in inputs else None}
                            for i, msgs in out.rows.items()},
@@ -679,9 +679,9 @@ def register(app, service):
             cleared = html.Div("已取消导入,未写入任何数据。", className="small text-muted") if trig == ids.EN_CANCEL else None
             return {**keep, "preview": cleared, "plan": None, "commit_off": True, "actions": hidden, "contents": None}
         ident = forms.identity()
-        filename = _text(filename) or ""
+        filename = text_or_none(filename) or ""
         if trig == ids.EN_UPLOAD:
-            result = forms.preview_upload(service, ident, _text(scheme_id), _text(region), contents, filename)
+            result = forms.preview_upload(service, ident, text_or_none(scheme_id), text_or_none(region), contents, filename)
             can_commit = result.ok and bool(result.changed)
             return {**keep, "preview": _preview(result, service), "plan": result.fingerprint if result.ok else None,
                     "commit_off": not can_commit, "actions": shown if can_commit else hidden,
@@ -695,18 +695,13 @@ def register(app, service):
                 msg = f"表单中有未保存的修改({'、'.join(dirty[:3])}{'等' if len(dirty) > 3 else ''}),请先保存草稿,再确认导入。"
                 return {**keep, "preview": dbc.Alert(msg, color="warning", className="py-2"), "commit_off": False,
                         "actions": shown}
-        result = forms.commit_upload(service, ident, _text(scheme_id), _text(region), contents, filename,
-                                     _text(plan))
+        result = forms.commit_upload(service, ident, text_or_none(scheme_id), text_or_none(region), contents, filename,
+                                     text_or_none(plan))
         out = {**keep, "preview": _preview(result, service), "plan": None, "commit_off": True, "actions": hidden,
                "contents": None}
         if result.committed:
             out["refresh"] = (refresh if isinstance(refresh, int) else 0) + 1
         return out
-
-
-def _text(v) -> Optional[str]:
-    """A component value that must be text; anything else (a tampered request) counts as absent."""
-    return v if isinstance(v, str) else None
 
 
 def _context(context) -> Optional[forms.FormContext]:

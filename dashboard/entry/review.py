@@ -18,7 +18,7 @@ from indicators.periods import Quarter
 
 from .. import ids, urlstate
 from ..components import fmt_value
-from ..pages.common import page_title, region_col, region_options, resolve, scheme_col, selector_col
+from ..pages.common import page_title, text_or_none, region_col, region_options, resolve, scheme_col, selector_col
 from . import forms, reporting
 from .page import alert, labelled, state_badge
 
@@ -236,10 +236,6 @@ def _events(service, sid, reg, q, names):
     return dbc.Table([head, html.Tbody(body)], size="sm", className="events-table mb-0")
 
 
-def _text(v) -> Optional[str]:
-    return v if isinstance(v, str) else None
-
-
 def register(app, service):
     @app.callback(
         output=dict(region_options=Output(ids.RV_REGION, "options"), region=Output(ids.RV_REGION, "value"),
@@ -257,7 +253,7 @@ def register(app, service):
     def render(scheme_id, region, quarter, unit, refresh):
         if ctx.triggered_id == ids.RV_SCHEME and len(ctx.triggered_prop_ids) == 1:
             region = quarter = unit = None
-        sid, reg, q, quarters, u, _ = _choose(service, _text(scheme_id), _text(region), _text(quarter), _text(unit))
+        sid, reg, q, quarters, u, _ = _choose(service, text_or_none(scheme_id), text_or_none(region), text_or_none(quarter), text_or_none(unit))
         ident = forms.identity()
         view, version = _view(service, ident, sid, reg, q, u)
         return dict(region_options=region_options(service, sid), region=reg, quarter_options=_quarter_options(quarters),
@@ -288,10 +284,10 @@ def register(app, service):
     def ask(approve, reopen, unit, reason, quarter):
         """审核通过 and 退回 ask first, saying what will happen."""
         trig = ctx.triggered_id
-        unit, reason = _text(unit), (_text(reason) or "").strip()
+        unit, reason = text_or_none(unit), (text_or_none(reason) or "").strip()
         if unit is None or not (approve if trig == ids.RV_APPROVE else reopen):
             raise PreventUpdate
-        label = Quarter.parse(quarter).label if _text(quarter) else ""
+        label = Quarter.parse(quarter).label if text_or_none(quarter) else ""
         if trig == ids.RV_REOPEN:
             if not reason:
                 return dict(is_open=False, body=no_update, pending=None,
@@ -319,8 +315,8 @@ def register(app, service):
         refresh = refresh if isinstance(refresh, int) else 0
         if ctx.triggered_id != ids.RV_CONFIRM or not yes or not isinstance(pending, dict):
             return dict(is_open=False, msg=no_update, refresh=no_update)
-        sid, reg, q, _, unit, _ = _choose(service, _text(scheme_id), _text(region), _text(quarter),
-                                          _text(pending.get("unit")))
+        sid, reg, q, _, unit, _ = _choose(service, text_or_none(scheme_id), text_or_none(region), text_or_none(quarter),
+                                          text_or_none(pending.get("unit")))
         if unit is None:
             return dict(is_open=False, msg=alert("页面参数无效,请刷新页面后重试。", "danger", False, "rv-alert"),
                         refresh=no_update)
@@ -330,7 +326,7 @@ def register(app, service):
             if pending.get("action") == "approve":
                 text = forms.approve_unit(service, ident, sid, reg, q, unit, expected)
             else:
-                text = forms.reopen_unit(service, ident, sid, reg, q, unit, _text(pending.get("reason")) or "",
+                text = forms.reopen_unit(service, ident, sid, reg, q, unit, text_or_none(pending.get("reason")) or "",
                                          expected)
         except forms.ConflictError as exc:
             # Show the new state: the page is redrawn with what is stored now.
@@ -350,7 +346,7 @@ def register(app, service):
         if not n:
             raise PreventUpdate
         try:
-            text = forms.set_deadline(service, forms.identity(), _text(scheme_id), days)
+            text = forms.set_deadline(service, forms.identity(), text_or_none(scheme_id), days)
         except (forms.Forbidden, forms.Refused) as exc:
             return alert(str(exc), "danger", False, "rv-alert"), no_update
         return alert(text, "success", True, "rv-alert"), (refresh if isinstance(refresh, int) else 0) + 1

@@ -22,14 +22,14 @@ class View:
         return urlstate.build(scheme=self.scheme_id, region=self.region, q=str(self.quarter), **extra)
 
 
-def _text(value) -> Optional[str]:
+def text_or_none(value) -> Optional[str]:
     # Addresses and callbacks carry strings; anything else (a hand-made request) counts as absent.
     return value if isinstance(value, str) and value else None
 
 
 def _quarter(value) -> Optional[Quarter]:
     try:
-        return Quarter.parse(value) if _text(value) else None
+        return Quarter.parse(value) if text_or_none(value) else None
     except ValueError:
         return None
 
@@ -52,11 +52,11 @@ def resolve(service, query: Union[str, dict, None] = None, *, scheme_id=None, re
     """
     params = urlstate.parse(query) if isinstance(query, str) or query is None else query
     schemes = service.registry.schemes
-    sid = _text(scheme_id) or _text(params.get("scheme"))
+    sid = text_or_none(scheme_id) or text_or_none(params.get("scheme"))
     if sid not in schemes:
         sid = service.default_scheme
     offered = (regions(sid) if regions else service.regions(sid)) or service.regions(sid)[:1]
-    reg = _text(region) or _text(params.get("region"))
+    reg = text_or_none(region) or text_or_none(params.get("region"))
     if reg not in offered:
         reg = offered[0]
     allowed = quarters(sid, reg) if quarters else service.quarters(sid, reg)

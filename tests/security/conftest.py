@@ -2,7 +2,6 @@
 clock the sign-in rules read, and test clients that come from a given address."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -12,22 +11,6 @@ PASSWORD = "correct-horse-1"
 ADMIN_PASSWORD = "office-admin-pass-1"
 
 
-class Clock:
-    def __init__(self):
-        self.now = datetime(2025, 7, 1, 9, 0, tzinfo=timezone.utc)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **kw):
-        self.now += timedelta(**kw)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    c = Clock()
-    monkeypatch.setattr(accounts, "now_utc", c)
-    return c
 
 
 def make_app(tmp_path, **kw):
