@@ -1,6 +1,8 @@
 """Shared fixtures. Browser tests use Debian's Chromium through dash[testing]."""
+import itertools
 import os
 import shutil
+import socket
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -19,6 +21,32 @@ def pytest_setup_options():
                 "--no-first-run", "--disable-quic", "--window-size=1366,768", "--lang=zh-CN"):
         options.add_argument(arg)
     return options
+
+
+# dash[testing] numbers its servers from 58050 upwards, inside Linux's ephemeral range (32768-60999),
+# where chromedriver also takes its own port: a test once drew chromedriver's port and the browser
+# opened chromedriver instead of the app. Ports from 21000 are outside that range; each is checked
+# free on both loopback addresses, because Chromium may resolve "localhost" to ::1.
+_PORTS = itertools.count(21000 + os.getpid() % 2000)
+
+
+def _port_free(port):
+    for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError as error:
+                if family == socket.AF_INET6 and error.errno == 99:  # no IPv6 loopback here
+                    continue
+                return False
+    return True
+
+
+@pytest.fixture(autouse=True)
+def _dash_server_port():
+    from dash.testing.application_runners import BaseDashRunner
+
+    BaseDashRunner._next_port = next(p for p in _PORTS if _port_free(p))
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Pages follow the address (issue 15): Back, Forward, a menu link and a scheme switch
-in headless Chromium. Run under `flock /tmp/browser.lock` (fixed port 8050)."""
+in headless Chromium."""
 from urllib.parse import parse_qs, urlsplit
 
 from selenium.webdriver.support.ui import WebDriverWait
@@ -51,6 +51,8 @@ def test_back_and_forward_after_a_quarter_change_show_that_quarter(dash_duo, dem
     wait_title(dash_duo, "截至2025年第2季度")
     choose(dash_duo, ids.OV_QUARTER, "2023年第4季度")
     wait_title(dash_duo, "截至2023年第4季度")
+    # The address is written just after the heading: Back before that would leave the page.
+    wait_url(driver, lambda q: q.get("q") == "2023Q4")
     driver.back()
     wait_title(dash_duo, "截至2025年第2季度")
     assert query(driver.current_url)["q"] == "2025Q2"
