@@ -119,6 +119,24 @@ def _history(service, ind, region, names: dict[str, str]):
                     className="table-responsive")
 
 
+def status_and_chart(service, ind, view: View):
+    """The status line and the chart of a view (the page and its printout, dashboard/printing.py)."""
+    scheme = service.scheme(ind.scheme)
+    res = service.result(ind, view.region, view.quarter)
+    points = figures.indicator_points(service, ind, view.region, view.quarter)
+    fig = figures.indicator_chart(ind, scheme, points, res.target, view.quarter,
+                                  figures.verdict(ind, res, view.quarter))
+    # The selected quarter's figure is marked as on the overview (not when approved).
+    review = datastatus.mark(service.data_status(ind.scheme, view.region, view.quarter).of(ind.id))
+    status = html.Div([
+        light(res.status, ind.id, size="light-lg", stale=res.stale),
+        html.Span(res.explanation, className="explanation ms-2"),
+        data_badge(review),
+        html.Div(res.baseline_note, className="small text-muted") if res.baseline_note else None,
+    ], className="status-line")
+    return status, fig
+
+
 def register(app, service):
     @app.callback(
         Output(ids.DT_TITLE, "children"), Output(ids.DT_STATUS, "children"), Output(ids.DT_CHART, "figure"),
@@ -130,19 +148,7 @@ def register(app, service):
     def update(quarter, indicator_id, region):
         ind = service.registry.indicators[indicator_id]
         view = resolve(service, scheme_id=ind.scheme, region=region, quarter=quarter)
-        scheme = service.scheme(ind.scheme)
-        res = service.result(ind, view.region, view.quarter)
-        points = figures.indicator_points(service, ind, view.region, view.quarter)
-        fig = figures.indicator_chart(ind, scheme, points, res.target, view.quarter,
-                                      figures.verdict(ind, res, view.quarter))
-        # The selected quarter's figure is marked as on the overview (not when approved).
-        review = datastatus.mark(service.data_status(ind.scheme, view.region, view.quarter).of(ind.id))
-        status = html.Div([
-            light(res.status, ind.id, size="light-lg", stale=res.stale),
-            html.Span(res.explanation, className="explanation ms-2"),
-            data_badge(review),
-            html.Div(res.baseline_note, className="small text-muted") if res.baseline_note else None,
-        ], className="status-line")
+        status, fig = status_and_chart(service, ind, view)
         names = service.display_names()
         return (_title(service, ind, view), status, fig, _chart_config(ind, view),
                 _values_table(service, ind, view.region, view.quarter, names), _history(service, ind, view.region, names),
