@@ -17,7 +17,7 @@ from data.db import make_engine, upgrade
 from data.store import Store
 from indicators.registry import SCHEMES_DIR, load_registry
 
-from . import auth, guard, ids, markup, security
+from . import auth, background, guard, ids, markup, security
 from .components import demo_banner
 from .pages import PAGES, not_found
 from .pages import users as users_page
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
     engine = make_engine(settings.database_url, lock_timeout=settings.db_lock_timeout)
     upgrade(engine)
     store = Store(engine)
+    background.dispose_after_fork(engine)
     if settings.demo and not store.is_demo():
         from data.demo import load_demo
         load_demo(store, registry)
@@ -137,6 +138,8 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
         serve_locally=True,
         compress=True,
         on_error=guard.on_callback_error,  # every callback, new ones included: a message, never a 500
+        # Slow exports run as background callbacks (dashboard/background.py).
+        background_callback_manager=background.callback_manager(settings),
     )
     app.server.config["SECRET_KEY"] = settings.resolved_secret()
     app.server.config["MAX_CONTENT_LENGTH"] = int(settings.max_request_mb * 1024 * 1024)

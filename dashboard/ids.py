@@ -22,6 +22,8 @@ OV_EXPORT_XLSX = "ov-export-xlsx"
 OV_DOWNLOAD = "ov-download"
 OV_EXPORT_MSG = "ov-export-msg"
 OV_SCREEN_LINK = "ov-screen-link"
+OV_EXPORT_PDF = "ov-export-pdf"
+OV_EXPORT_RUNNING = "ov-export-running"
 
 # Indicator detail
 DT_QUARTER = "dt-quarter"
@@ -31,6 +33,10 @@ DT_STATUS = "dt-status"
 DT_VALUES = "dt-values"
 DT_CITATION = "dt-citation"
 DT_HISTORY = "dt-history"
+DT_EXPORT_PDF = "dt-export-pdf"
+DT_EXPORT_MSG = "dt-export-msg"
+DT_EXPORT_RUNNING = "dt-export-running"
+DT_DOWNLOAD = "dt-download"
 
 # Unit view
 UN_SCHEME = "un-scheme"

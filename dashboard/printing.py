@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import os
 import tempfile
 import threading
@@ -317,6 +318,23 @@ async def _read_stream(tab, handle: str) -> bytes:
         if part.get("eof"):
             await tab.send_command("IO.close", params={"handle": handle})
             return b"".join(chunks)
+
+
+def export_file(service, page: str, fmt: str, scheme_id=None, region=None, quarter=None,
+                indicator_id=None) -> tuple[str, bytes]:
+    """(file name, bytes) of an export button's file: the PDF of a page, or the overview's Word or
+    Excel report (dashboard/reports.py). What the pages' background export callbacks call."""
+    if fmt == "pdf":
+        return build_pdf(service, page, scheme_id=scheme_id, region=region, quarter=quarter, indicator_id=indicator_id)
+    from . import reports
+    from .pages.common import resolve
+
+    if page != "overview" or fmt not in reports.FORMATS:
+        raise PrintError(f"不支持的导出格式:{fmt}")
+    view = resolve(service, scheme_id=scheme_id, region=region, quarter=quarter)
+    buf = io.BytesIO()
+    reports.build_report(service, view.scheme_id, view.region, view.quarter, fmt, buf)
+    return reports.report_filename(service, view.scheme_id, view.region, view.quarter, fmt), buf.getvalue()
 
 
 def build_pdf(service, page: str, **view) -> tuple[str, bytes]:

@@ -65,6 +65,12 @@ class Settings:
     db_lock_timeout: float = 5
     # The scheme pages show when the address names none; empty: the registry's first.
     default_scheme: str = ""
+    # Background exports (dashboard/background.py): the diskcache directory of the default
+    # manager, or Celery with this broker (e.g. redis://localhost:6379/0) when set.
+    export_cache_dir: str = str(INSTANCE / "export-cache")
+    export_cache_seconds: int = 3600
+    celery_broker_url: str = ""
+    celery_result_backend: str = ""
 
     @classmethod
     def from_env(cls, demo: bool = False) -> "Settings":
@@ -87,6 +93,9 @@ class Settings:
             max_request_mb=float(env.get("MAX_REQUEST_MB", "8")),
             db_lock_timeout=float(env.get("DB_LOCK_TIMEOUT", "5")),
             default_scheme=env.get("DEFAULT_SCHEME", "").strip(),
+            export_cache_dir=env.get("EXPORT_CACHE_DIR") or str(INSTANCE / "export-cache"),
+            celery_broker_url=env.get("CELERY_BROKER_URL", "").strip(),
+            celery_result_backend=env.get("CELERY_RESULT_BACKEND", "").strip(),
         )
 
     def resolved_secret(self) -> str:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
 
 from indicators.model import KIND_LABELS, REPORTING_LABELS
 from indicators.periods import Quarter
 
-from .. import datastatus, figures, ids, urlstate
+from .. import background, datastatus, figures, ids, printing, urlstate
 from ..components import data_badge, fmt_value, light, target_text
 from ..entry.forms import local_time
 from .common import View, page_title, resolve, selector_col
@@ -37,6 +37,10 @@ def layout(service, search, indicator_id: str = ""):
                     options=[{"label": q.label, "value": str(q)}
                              for q in reversed(service.quarters(view.scheme_id, view.region))]), md=3),
             ], className="g-2 selectors no-print"),
+            html.Div([html.Button("导出PDF", id=ids.DT_EXPORT_PDF, className="btn btn-outline-secondary btn-sm"),
+                      *background.export_controls([ids.DT_EXPORT_PDF], ids.DT_EXPORT_RUNNING, ids.DT_EXPORT_MSG,
+                                                  ids.DT_DOWNLOAD)],
+                     className="export-row no-print mt-2"),
             dcc.Store(id="dt-indicator", data=ind.id),
             dcc.Store(id="dt-region", data=view.region),
             html.Div(id=ids.DT_STATUS, className="section"),
@@ -138,6 +142,20 @@ def status_and_chart(service, ind, view: View):
 
 
 def register(app, service):
+    # Off the request thread (dashboard/background.py): the job checks the user handed in.
+    @app.callback(
+        Output(ids.DT_DOWNLOAD, "data"), Output(ids.DT_EXPORT_MSG, "children"),
+        Input(ids.DT_EXPORT_PDF, "n_clicks"),
+        State(ids.DT_QUARTER, "value"), State("dt-indicator", "data"), State("dt-region", "data"),
+        background=True, running=background.running([ids.DT_EXPORT_PDF], ids.DT_EXPORT_RUNNING),
+        prevent_initial_call=True,
+    )
+    @background.export_job("viewer", failed=lambda msg: (no_update, dbc.Alert(msg, color="danger", className="py-1 mb-0")))
+    def export_pdf(_n, quarter, indicator_id, region):
+        name, data = printing.export_file(service, "detail", "pdf", region=region, quarter=quarter,
+                                          indicator_id=indicator_id)
+        return dcc.send_bytes(data, name), f"已生成 {name}"
+
     @app.callback(
         Output(ids.DT_TITLE, "children"), Output(ids.DT_STATUS, "children"), Output(ids.DT_CHART, "figure"),
         Output(ids.DT_CHART, "config"), Output(ids.DT_VALUES, "children"), Output(ids.DT_HISTORY, "children"),

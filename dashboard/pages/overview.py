@@ -9,7 +9,6 @@ every indicator) have their own callback, so they never hold the board back.
 """
 from __future__ import annotations
 
-import io
 from collections import Counter
 
 import dash_bootstrap_components as dbc
@@ -19,7 +18,7 @@ from dash.exceptions import PreventUpdate
 from indicators.periods import quarter_range
 from indicators.statuses import SEVERITY, Status
 
-from .. import datastatus, figures, ids, markup, urlstate
+from .. import background, datastatus, figures, ids, markup, printing, urlstate
 from ..screen import page as screen
 from ..components import fmt_value, target_text
 from .common import (View, page_title, quarter_options, region_options, resolve, resolve_from_controls, selector_row,
@@ -30,6 +29,8 @@ PATH = "/"
 # The part of the address the menu carries to this page (dashboard/markup.py navbar).
 KEEP = ("scheme", "region", "q")
 HEATMAP_QUARTERS = 12
+# Export button -> file format (the background export callback).
+EXPORT_BUTTONS = {ids.OV_EXPORT_DOCX: "docx", ids.OV_EXPORT_XLSX: "xlsx", ids.OV_EXPORT_PDF: "pdf"}
 
 
 def match(pathname: str):
@@ -46,10 +47,9 @@ def layout(service, search, **_):
             html.Div([
                 # html.Button with Bootstrap's classes: as dbc.Button draws them, cheaper to mount.
                 html.Button("导出报告(Word)", id=ids.OV_EXPORT_DOCX, className="me-2 btn btn-primary btn-sm"),
-                html.Button("导出表格(Excel)", id=ids.OV_EXPORT_XLSX, className="btn btn-outline-secondary btn-sm"),
-                dcc.Loading(html.Div(id=ids.OV_EXPORT_MSG, className="d-inline-block ms-2 small"), type="dot",
-                            delay_show=300, className="d-inline-block"),
-                dcc.Download(id=ids.OV_DOWNLOAD),
+                html.Button("导出表格(Excel)", id=ids.OV_EXPORT_XLSX, className="me-2 btn btn-outline-secondary btn-sm"),
+                html.Button("导出PDF", id=ids.OV_EXPORT_PDF, className="btn btn-outline-secondary btn-sm"),
+                *background.export_controls(EXPORT_BUTTONS, ids.OV_EXPORT_RUNNING, ids.OV_EXPORT_MSG, ids.OV_DOWNLOAD),
                 # The wall screen of this scheme and region, in a tab of its own (the wall's browser).
                 html.A("数据大屏", id=ids.OV_SCREEN_LINK, href=screen.href(view), target="_blank", rel="noopener",
                        className="ms-2 btn btn-outline-dark btn-sm"),
@@ -138,24 +138,19 @@ def _heatmap(service, view: View):
 
 
 def register(app, service):
+    # Off the request thread (dashboard/background.py): the job checks the user handed in.
     @app.callback(
         Output(ids.OV_DOWNLOAD, "data"), Output(ids.OV_EXPORT_MSG, "children"),
-        Input(ids.OV_EXPORT_DOCX, "n_clicks"), Input(ids.OV_EXPORT_XLSX, "n_clicks"),
+        Input(ids.OV_EXPORT_DOCX, "n_clicks"), Input(ids.OV_EXPORT_XLSX, "n_clicks"), Input(ids.OV_EXPORT_PDF, "n_clicks"),
         State(ids.OV_SCHEME, "value"), State(ids.OV_REGION, "value"), State(ids.OV_QUARTER, "value"),
+        background=True, running=background.running(EXPORT_BUTTONS, ids.OV_EXPORT_RUNNING),
         prevent_initial_call=True,
     )
-    def export(_docx, _xlsx, scheme_id, region, quarter):
-        from .. import reports
-
-        fmt = "docx" if ctx.triggered_id == ids.OV_EXPORT_DOCX else "xlsx"
-        view = resolve(service, scheme_id=scheme_id, region=region, quarter=quarter)
-        name = reports.report_filename(service, view.scheme_id, view.region, view.quarter, fmt)
-        try:
-            buf = io.BytesIO()
-            reports.build_report(service, view.scheme_id, view.region, view.quarter, fmt, buf)
-        except reports.ReportError as exc:
-            return no_update, dbc.Alert(str(exc), color="danger", className="py-1 mb-0")
-        return dcc.send_bytes(buf.getvalue(), name), f"已生成 {name}"
+    @background.export_job("viewer", failed=lambda msg: (no_update, dbc.Alert(msg, color="danger", className="py-1 mb-0")))
+    def export(_docx, _xlsx, _pdf, scheme_id, region, quarter):
+        fmt = EXPORT_BUTTONS[ctx.triggered_id]
+        name, data = printing.export_file(service, "overview", fmt, scheme_id=scheme_id, region=region, quarter=quarter)
+        return dcc.send_bytes(data, name), f"已生成 {name}"
 
     @app.callback(
         Output(ids.OV_REGION, "options"), Output(ids.OV_REGION, "value"),
