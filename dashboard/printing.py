@@ -154,18 +154,10 @@ def document_html(doc: PrintDoc, svgs: Sequence[bytes] = ()) -> str:
             f'<body class="printout"><main class="page">{body}</main></body></html>')
 
 
-# What the printout adds to app.css's print rules: the page box and charts at the page's width.
+# What the printout adds to app.css's print rules (which it inlines): charts at the page's width.
 PRINT_CSS = """
-@page { size: A4 portrait; }
 body.printout { background: #fff; }
 .print-chart { display: block; width: 100%; height: auto; break-inside: avoid; }
-.printout .section { break-inside: auto; }
-.printout .dim-group { break-inside: avoid-page; }
-.printout .board-table tr, .printout table tr { break-inside: avoid; }
-.printout h2, .printout h3 { break-after: avoid; }
-/* A forced break before a block that then does not fit left a blank page in Chromium: the
-   chart's own break-inside: avoid moves it to a fresh page when it must. */
-.printout .page-break-before { break-before: auto; }
 """
 
 

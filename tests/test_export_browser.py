@@ -4,6 +4,9 @@ job runs, and the browser receives the file."""
 from __future__ import annotations
 
 import os
+import unicodedata
+
+import pytest
 
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -54,3 +57,44 @@ def test_the_detail_page_exports_pdf_as_a_background_job(dash_duo, demo_app):
     pdf = _export(dash_duo, ids.DT_EXPORT_PDF, ids.DT_EXPORT_RUNNING, ids.DT_EXPORT_MSG, ".pdf")
     assert pdf.startswith(b"%PDF-")
     assert dash_duo.get_logs() == []
+
+
+def _browser_print(dash_duo) -> list:
+    """The page as Chromium prints it (Ctrl+P, A4 portrait, the stylesheet's @page margins): per page
+    its size, its text and the right edge of everything drawn."""
+    import base64
+    import io
+
+    import pdfplumber
+
+    out = dash_duo.driver.execute_cdp_cmd("Page.printToPDF", {
+        "paperWidth": 8.27, "paperHeight": 11.69, "printBackground": True, "preferCSSPageSize": True})
+    pages = []
+    with pdfplumber.open(io.BytesIO(base64.b64decode(out["data"]))) as pdf:
+        for p in pdf.pages:
+            drawn = p.chars + p.rects + p.curves + p.lines + p.images
+            pages.append({"size": (p.width, p.height), "text": (p.extract_text() or "").strip(), "drawn": len(drawn),
+                          "right": max((o["x1"] for o in drawn), default=0)})
+    return pages
+
+
+def test_printing_the_overview_gives_a4_pages_none_blank_charts_inside(dash_duo, demo_app):
+    dash_duo.start_server(demo_app)
+    dash_duo.driver.get(dash_duo.server_url + "/?scheme=anning&region=安宁市&q=2025Q2")
+    dash_duo.wait_for_element(f"#{ids.OV_HEATMAP} .main-svg .hm", timeout=30)
+    dash_duo.wait_for_element(f"#{ids.OV_TIMELINE} .main-svg", timeout=30)
+    wide = dash_duo.driver.execute_script(f"return document.getElementById('{ids.OV_HEATMAP}').offsetWidth")
+    assert wide > 800   # drawn wider than the page: the print has to scale it
+    pages = _browser_print(dash_duo)
+    assert len(pages) >= 2
+    for n, page in enumerate(pages, 1):
+        assert page["size"] == pytest.approx((595.3, 841.9), abs=1), f"page {n} is not A4 portrait"
+        assert page["text"] and page["drawn"] > 20, f"page {n} is blank"
+        assert page["right"] <= page["size"][0] - 12 / 25.4 * 72 + 2, (f"page {n} is cut off at the right", pages)
+    # NFKC: Chromium's CJK font maps some characters to Kangxi-radical look-alikes (⼯ for 工).
+    text = unicodedata.normalize("NFKC", "".join(p["text"] for p in pages))
+    assert "指标红绿灯" in text and "各季度状态变化" in text
+    for chrome in ("导出", "数据大屏", "指标库"):   # no buttons, no menu
+        assert chrome not in text, (chrome, text[max(0, text.find(chrome) - 80):text.find(chrome) + 80])
+    # The page is back to its screen size afterwards.
+    assert dash_duo.driver.execute_script(f"return document.getElementById('{ids.OV_HEATMAP}').style.zoom") == ""
