@@ -144,7 +144,8 @@ def _css_name(key: str) -> str:
 
 def document_html(doc: PrintDoc, svgs: Sequence[bytes] = ()) -> str:
     """The self-contained printable page: inlined CSS, charts as inline SVG pictures, no external reference."""
-    css = "\n".join(p.read_text(encoding="utf-8") for p in CSS_FILES)
+    # utf-8-sig: bootstrap.min.css starts with a BOM, which inlined would void its first rule (:root, the variables).
+    css = "\n".join(p.read_text(encoding="utf-8-sig") for p in CSS_FILES)
     body = doc.body
     for chart, svg in zip(doc.charts, svgs):
         data = base64.b64encode(svg).decode("ascii")
