@@ -15,3 +15,6 @@ if _problem:
     raise SystemExit(2)
 app = create_app(settings)
 server = app.server
+# The Celery app of the export jobs when CELERY_BROKER_URL is set (docs/reports.md):
+#   celery -A wsgi:celery_app worker
+celery_app = getattr(app._background_manager, "handle", None) if settings.celery_broker_url else None  # noqa: SLF001
