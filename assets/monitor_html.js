@@ -36,6 +36,25 @@
     }
   }
 
+  // The phone menu (dashboard/markup.navbar): the toggler opens and closes the folded links;
+  // following a link closes it again, so the new page is not hidden behind the menu.
+  function toggleMenu(event) {
+    var button = event.target.closest ? event.target.closest("[data-nav-toggle]") : null;
+    var open = document.querySelector(".navbar-collapse.show");
+    if (button) {
+      var panel = document.getElementById(button.getAttribute("aria-controls"));
+      if (!panel) return;
+      var show = !panel.classList.contains("show");
+      panel.classList.toggle("show", show);
+      button.setAttribute("aria-expanded", show ? "true" : "false");
+    } else if (open && event.target.closest && event.target.closest("a[data-nav]")) {
+      open.classList.remove("show");
+      var t = document.querySelector("[data-nav-toggle]");
+      if (t) t.setAttribute("aria-expanded", "false");
+    }
+  }
+  document.addEventListener("click", toggleMenu);
+
   function fill(el) {
     var html = el.getAttribute("data-html");
     if (html === null || el.__monitorHtml === html) return;

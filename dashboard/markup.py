@@ -109,7 +109,13 @@ def navbar(links: list[tuple], active: Optional[str], nav_id: str, menu: str = "
                   data_nav=href, data_keep=" ".join(keep) or None)
         return f"<a{a}>{escape(label)}</a>"
 
+    # Below 768 px the links and the user menu fold behind a toggler (菜单), so that on a phone
+    # the page starts at the top of the screen; assets/monitor_html.js opens and closes it.
     items = "".join(item(*link) for link in links)
+    collapse = f"{nav_id}-collapse"
+    toggler = (f"<button{attrs(class_='navbar-toggler', type='button', data_nav_toggle=True, aria_controls=collapse, aria_expanded='false', aria_label='展开菜单')}>"
+               '<span class="navbar-toggler-icon" aria-hidden="true"></span><span class="toggler-text">菜单</span></button>')
     return ('<nav class="py-1 no-print navbar navbar-expand-md navbar-dark bg-dark"><div class="container-fluid">'
             '<a class="fw-bold navbar-brand" href="/" data-dash-link>知识产权强县试点监测平台</a>'
-            f'<div{attrs(class_="me-auto navbar-nav", id=nav_id)}>{items}</div>{menu}</div></nav>')
+            f'{toggler}<div{attrs(class_="collapse navbar-collapse", id=collapse)}>'
+            f'<div{attrs(class_="me-auto navbar-nav", id=nav_id)}>{items}</div>{menu}</div></div></nav>')

@@ -41,7 +41,9 @@ def layout(service, search, indicator_id: str = ""):
             dcc.Store(id="dt-region", data=view.region),
             html.Div(id=ids.DT_STATUS, className="section"),
             html.Section([html.H2("完成情况走势", className="section-title"),
-                          dcc.Graph(id=ids.DT_CHART, config=_chart_config(ind, view))],
+                          dcc.Graph(id=ids.DT_CHART, config=_chart_config(ind, view),
+                                    # the first N labels are the stage names (assets/app.css, phones)
+                                    className=f"chart-stages-{len(service.scheme(ind.scheme).stages)}")],
                          className="section"),
             dbc.Row([
                 dbc.Col(html.Section([html.H2("填报记录", className="section-title"), html.Div(id=ids.DT_VALUES)],
