@@ -7,7 +7,8 @@
    The HTML is built and escaped on the server; nothing here interprets user text. */
 (function () {
   function navigate(event) {
-    var a = event.target.closest ? event.target.closest("a[data-dash-link]") : null;
+    // In-app links of the server-rendered blocks, and the links in data grids (dashboard/grid.py).
+    var a = event.target.closest ? event.target.closest("a[data-dash-link], .monitor-grid a[href^='/']") : null;
     if (!a || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     if (a.target && a.target !== "_self") return;
     event.preventDefault();
@@ -54,6 +55,9 @@
     }
   }
   document.addEventListener("click", toggleMenu);
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest(".monitor-grid")) navigate(event);
+  });
 
   function fill(el) {
     var html = el.getAttribute("data-html");
