@@ -124,21 +124,35 @@ def data_tables(md: sa.MetaData) -> list[sa.Table]:
     return [t for t in md.sorted_tables if t.name != ALEMBIC_TABLE]
 
 
-def _rows(conn, table: sa.Table) -> list[dict]:
+def _rows(conn, table: sa.Table) -> Iterator[dict]:
     """Rows of ``table`` as archive dicts, in primary-key order. Read through untyped columns so
     both databases hand over their raw values, which :func:`to_json` makes identical."""
     kinds = {c.name: _kind(c.type) for c in table.columns}
     raw = sa.table(table.name, *[sa.column(n) for n in kinds])
+    pk = [c.name for c in table.primary_key.columns]
+    if pk and all(kinds[k] == "int" for k in pk):  # streamed: the revision table may be large
+        q = sa.select(raw).order_by(*[raw.c[k] for k in pk])
+        for r in conn.execute(q, execution_options={"yield_per": 2000}):
+            yield {n: to_json(kinds[n], v) for n, v in zip(kinds, r)}
+        return
     out = [{n: to_json(kinds[n], v) for n, v in zip(kinds, r)} for r in conn.execute(sa.select(raw))]
-    pk = [c.name for c in table.primary_key.columns] or sorted(kinds)
-    # Sorted here, not by ORDER BY: text keys would follow each database's collation.
-    out.sort(key=lambda d: tuple((d[k] is None, d[k] if isinstance(d[k], (int, float)) else str(d[k])) for k in pk))
-    return out
+    # Text keys are sorted here, not by ORDER BY, which would follow each database's collation.
+    key = pk or sorted(kinds)
+    out.sort(key=lambda d: tuple((d[k] is None, str(d[k])) for k in key))
+    yield from out
 
 
-def _jsonl(rows: list[dict]) -> bytes:
-    return b"".join(json.dumps(r, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode() + b"\n"
-                    for r in rows)
+def _jsonl(rows: Iterable[dict], counted: list[int]) -> Iterator[bytes]:
+    """JSON lines in chunks of 1000 rows; ``counted[0]`` ends as the number of rows."""
+    batch: list[bytes] = []
+    for r in rows:
+        batch.append(json.dumps(r, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+        counted[0] += 1
+        if len(batch) == 1000:
+            yield b"".join(batch)
+            batch = []
+    if batch:
+        yield b"".join(batch)
 
 
 def _snapshot(engine: Engine):
@@ -194,11 +208,12 @@ def _write_zip(fh, engine: Engine, with_credentials: bool, evidence_root: Option
         for table in data_tables(_reflect(conn)):
             rows = _rows(conn, table)
             if table.name == "meta":  # the time of the last backup belongs to the database it was made of
-                rows = [r for r in rows if r.get("key") != LAST_BACKUP_KEY]
+                rows = (r for r in rows if r.get("key") != LAST_BACKUP_KEY)
             if table.name == "users" and not with_credentials:
-                rows = [{**r, "password_hash": ""} if "password_hash" in r else r for r in rows]
-            _add_member(zf, members, f"{TABLES_DIR}{table.name}.jsonl", [_jsonl(rows)], now)
-            tables[table.name] = {"rows": len(rows), "columns": {c.name: _kind(c.type) for c in table.columns}}
+                rows = ({**r, "password_hash": ""} if "password_hash" in r else r for r in rows)
+            counted = [0]
+            _add_member(zf, members, f"{TABLES_DIR}{table.name}.jsonl", _jsonl(rows, counted), now)
+            tables[table.name] = {"rows": counted[0], "columns": {c.name: _kind(c.type) for c in table.columns}}
         conn.rollback()
         for rel, path in _evidence_files(evidence_root):
             _add_member(zf, members, EVIDENCE_PREFIX + rel, _file_chunks(path), now)

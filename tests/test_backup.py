@@ -112,7 +112,7 @@ def test_backup_reads_one_snapshot_while_the_app_writes(db_url, tmp_path, monkey
     done = []
 
     def rows_then_write(conn, table):
-        out = read(conn, table)
+        out = list(read(conn, table))
         if not done:  # after the first table: another connection saves a value
             ref = writer.reference_rows("anning", "安宁市")[0]
             writer.save_reference("anning", "安宁市", ref.series_id, ref.period, (ref.value or 0) + 1, "王五",
