@@ -228,6 +228,8 @@ def _safely(fn):
 
 
 def cmd_backup(args) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from . import backup
     from .store import Store
 
@@ -245,7 +247,11 @@ def cmd_backup(args) -> int:
             else:
                 out, removed = args.out, []
                 manifest = backup.write_backup(engine, out, args.with_credentials, backup.evidence_dir())
-            Store(engine).record_backup(backup.last_backup_info(manifest, out))
+            try:
+                Store(engine).record_backup(backup.last_backup_info(manifest, out))
+            except SQLAlchemyError as exc:  # e.g. a read-only role: the archive itself is complete
+                print(f"提示:备份已完成,但未能把备份时间记入数据库(管理页面看不到这次备份):{exc.orig or exc}",
+                      file=sys.stderr)
         finally:
             engine.dispose()
         rows = sum(t["rows"] for t in manifest["tables"].values())
