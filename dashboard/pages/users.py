@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
 
-from data.backup import backup_notice
 from data.store import StoreError
 
 from .. import accounts
@@ -82,8 +81,8 @@ def _region_options(store, registry):
     return [{"label": r, "value": r} for r in accounts.known_regions(store, registry)]
 
 
-def _backup_alert(store):
-    text, warn = backup_notice(store.last_backup(), datetime.now(timezone.utc))
+def _backup_alert(service):
+    text, warn = service.backup_notice(datetime.now(timezone.utc))
     return dbc.Alert(text, id=BACKUP, color="warning" if warn else "light", className="py-1 px-2 mb-2 small")
 
 
@@ -142,7 +141,7 @@ def layout(service, search, **_):
         html.Div([html.H1("用户管理", className="page-title"),
                   html.Div("新增或停用账号、重置密码、为填报员分配负责单位。只有领导小组办公室管理员可以使用本页。",
                            className="page-subtitle text-muted")], className="title-block"),
-        _backup_alert(service.store),
+        _backup_alert(service),
         dcc.Store(id=VERSION, data=0),
         dbc.Row([dbc.Col(add_form, lg=5), dbc.Col(edit_form, lg=7)], className="g-3"),
         html.Section([html.H2("全部用户", className="section-title"), html.Div(id=TABLE)], className="section"),
