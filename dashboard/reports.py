@@ -267,7 +267,8 @@ def method_notes(data: ReportData) -> list[str]:
         f"状态按季度末评价:截至{data.quarter.label}(即{data.quarter.end.year}年{data.quarter.end.month}月"
         f"{data.quarter.end.day}日)各责任单位已填报的数值,与“按进度应达”值(自基线至目标、按时间均匀推进)比较。",
         "完成进度 = 实际完成量 ÷ 按进度应达量(比率类指标为实际值 ÷ 目标值)。",
-        f"{Status.achieved.shape} 达标:已达到目标;{Status.on_track.shape} 正常:完成进度≥{on}%;"
+        f"{Status.achieved.shape} 达标:已达到目标;{Status.achieved_late.shape} 逾期完成:截止日期后才完成;"
+        f"{Status.on_track.shape} 正常:完成进度≥{on}%;"
         f"{Status.warning.shape} 预警:完成进度在{warn}%至{on}%之间;{Status.behind.shape} 滞后:完成进度低于{warn}%;"
         f"{Status.missed.shape} 逾期未达标:截止日期已过仍未达到目标;{Status.no_data.shape} 未填报:本季度未填报"
         f"(表中括注沿用的最近一次填报季度);{Status.not_due.shape} 未到期:指标尚未开始计算。",

@@ -42,6 +42,15 @@ class Result:
     stale: bool
     last_status: Optional[Status]
     explanation: str
+    # The office has recorded no baseline although this indicator is measured from one (§3).
+    baseline_pending: bool = False
+    # The quarter whose reported value stands in for the missing baseline, if one does.
+    baseline_standin: Optional[Quarter] = None
+
+    @property
+    def baseline_pending_text(self) -> str:
+        """The stand-in said wherever the target is shown: "基线待录入,暂以2024年第1季度值代替"."""
+        return baseline_pending_text(self.baseline_pending, self.baseline_standin)
 
     def to_dict(self) -> dict:
         return {
@@ -66,7 +75,15 @@ class Result:
             "stale": self.stale,
             "last_status": self.last_status.value if self.last_status else None,
             "explanation": self.explanation,
+            "baseline_pending": self.baseline_pending,
+            "baseline_standin": str(self.baseline_standin) if self.baseline_standin else None,
         }
+
+
+def baseline_pending_text(pending: bool, standin: Optional[Quarter]) -> str:
+    if not pending:
+        return ""
+    return f"基线待录入,暂以{standin.label}值代替" if standin is not None else "基线待录入"
 
 
 # ---------------------------------------------------------------- formatting
@@ -196,13 +213,18 @@ def _result(c: _Ctx, E: Quarter, status: Status, explanation: str, **kw) -> Resu
     stage = c.scheme.stage_at(E.end)
     fields = dict(value_period=None, actual=None, expected=None, target=_static_target(c), p=None, trend=None,
                   projection=None, projection_meets=None, baseline=None, baseline_note="",
-                  stale=False, last_status=None)
+                  stale=False, last_status=None, baseline_standin=None)
     fields.update(kw)
     for k in ("actual", "expected", "target", "p", "projection", "baseline"):
         fields[k] = _r(fields[k])
     return Result(indicator_id=c.ind.id, scheme_id=c.scheme.id, status=status, period=E,
                   deadline=c.deadline, stage=stage.id if stage else None,
-                  explanation=explanation, **fields)
+                  explanation=explanation, baseline_pending=_baseline_pending(c, E), **fields)
+
+
+def _baseline_pending(c: _Ctx, E: Quarter) -> bool:
+    """Measured from a baseline (a line kind not summed from 0), none recorded, and counting has begun."""
+    return c.line and not c.flow_sum and c.recorded is None and E.end >= c.start
 
 
 def _static_target(c: _Ctx) -> Optional[float]:
@@ -303,7 +325,8 @@ def _no_data(c: _Ctx, E: Quarter, obs: dict[Quarter, float], head: str) -> Resul
     return _result(c, E, Status.no_data, expl, value_period=L, actual=last.actual, expected=last.expected,
                    target=last.target, p=last.p, trend=last.trend, projection=last.projection,
                    projection_meets=last.projection_meets, baseline=last.baseline,
-                   baseline_note=last.baseline_note, stale=True, last_status=last.status)
+                   baseline_note=last.baseline_note, stale=True, last_status=last.status,
+                   baseline_standin=last.baseline_standin)
 
 
 def _level_phrase(c: _Ctx, J: Quarter, VP: Quarter, actual: float) -> str:
@@ -433,7 +456,8 @@ def _judge(c: _Ctx, E: Quarter, J: Quarter, VP: Quarter, obs: dict[Quarter, floa
         ref_q = max((q for q in c.ref if q <= J), default=None)
         if ref_q is None:
             return _result(c, E, Status.no_data, f"{level};缺少参照值,无法判定", value_period=VP, actual=actual,
-                           baseline=b, baseline_note=b_note, stale=stale, trend=_trend(c, VP))
+                           baseline=b, baseline_note=b_note, stale=stale, trend=_trend(c, VP),
+                           baseline_standin=standin_q)
         ref_val = c.ref[ref_q]
         if ref_q != J:
             notes.append(f"{J.label}参照值缺失,取{ref_q.label}的参照值")
@@ -518,7 +542,7 @@ def _judge(c: _Ctx, E: Quarter, J: Quarter, VP: Quarter, obs: dict[Quarter, floa
     proj, proj_meets = (None, None) if final else _projection(c, J, obs, target, b if c.flow_sum else None)
     return _result(c, E, status, ";".join([main, *notes]), value_period=VP, actual=actual, expected=expected,
                    target=judged, p=p, trend=_trend(c, VP), projection=proj, projection_meets=proj_meets,
-                   baseline=b, baseline_note=b_note, stale=stale)
+                   baseline=b, baseline_note=b_note, stale=stale, baseline_standin=standin_q)
 
 
 def _target_text(c: _Ctx, target: float, ref_val: Optional[float], b: Optional[float]) -> str:
@@ -606,8 +630,8 @@ def _milestone(c: _Ctx, E: Quarter) -> Result:
         if done is not None and done <= c.dq:
             return _result(c, E, Status.achieved, f"已于{done.label}完成(截止{dl})", p=1.0, **common)
         if done is not None:
-            # The method: done in or before the evaluation quarter is achieved; lateness is said, not hidden.
-            return _result(c, E, Status.achieved, f"已于{done.label}完成,晚于截止日期{dl}(逾期完成)",
+            # Done, but after the deadline: its own status, so no board, report or count shows it as on time.
+            return _result(c, E, Status.achieved_late, f"已于{done.label}完成,晚于截止日期{dl}(逾期完成)",
                            p=1.0, **common)
         return _result(c, E, Status.missed, f"截止{dl}仍未完成", p=0.0, **common)
     if done is not None:

@@ -248,7 +248,7 @@ CASES = [
     ("ms-due-next-quarter-warning", "milestone", {}, {}, date(2025, 3, 31), None, S.warning, {}, ["将于2025年6月30日到期"]),
     ("ms-deadline-quarter-missed", "milestone", {}, obs(q2025_1=0), date(2025, 6, 30), None, S.missed, {}, ["截止2025年6月30日仍未完成"]),
     ("ms-deadline-quarter-done", "milestone", {}, obs(q2025_2=1), date(2025, 6, 30), None, S.achieved, {}, []),
-    ("ms-done-late", "milestone", {}, obs(q2025_3=1), date(2025, 9, 30), None, S.achieved, {}, ["逾期完成"]),
+    ("ms-done-late", "milestone", {}, obs(q2025_3=1), date(2025, 9, 30), None, S.achieved_late, {}, ["逾期完成"]),
     ("ms-mid-quarter-deadline", "milestone", {"deadline": date(2025, 7, 31)}, {}, date(2025, 6, 30), None, S.warning, {}, []),
     ("ms-before-start", "milestone", {}, obs(q2022_4=1), date(2022, 12, 31), None, S.not_due, {}, []),
 ]
