@@ -70,6 +70,12 @@ class Line:
         return f"{self.res.status.shape} {self.res.status.label}"
 
     @property
+    def target_text(self) -> str:
+        """The target as worded, and the baseline stand-in when the office has not entered one."""
+        pending = self.res.baseline_pending_text
+        return target_text(self.ind) + (f"({pending})" if pending else "")
+
+    @property
     def units_text(self) -> str:
         return "、".join(self.ind.responsible_units)
 
@@ -563,7 +569,7 @@ def _indicator_table(doc, data: ReportData):
         c = row.cells
         _cell_text(c[0], ln.ind.dimension)
         _cell_text(c[1], ln.ind.name)
-        _cell_text(c[2], target_text(ln.ind))
+        _cell_text(c[2], ln.target_text)
         _cell_text(c[3], ln.ind.deadline.isoformat(), size=7.5)
         _cell_text(c[4], ln.actual_text)
         _cell_text(c[5], ln.review_text, bold=datastatus.mark(ln.review) is not None, align="center")
@@ -582,7 +588,7 @@ def _charts(doc, data: ReportData, charted: list[Line], pngs: list[bytes]) -> No
         doc.add_paragraph(ln.res.explanation).paragraph_format.keep_with_next = True
         info = doc.add_paragraph()
         info.paragraph_format.keep_with_next = True
-        run = info.add_run(f"目标:{target_text(ln.ind)};截止:{ln.ind.deadline.isoformat()};"
+        run = info.add_run(f"目标:{ln.target_text};截止:{ln.ind.deadline.isoformat()};"
                            f"责任单位:{ln.units_text};条款:{ln.ind.section} {ln.ind.clause}".strip())
         run.font.size = Pt(9)
         pic = doc.add_paragraph()
@@ -745,7 +751,7 @@ def build_xlsx(service, scheme_id: str, region: str, quarter: Quarter, stream_or
     for i, ln in enumerate(data.lines):
         r = XLSX_HEADER_ROW + 1 + i
         values = (ln.ind.id, ln.ind.dimension, ln.ind.name, f"{ln.ind.section} {ln.ind.clause}".strip(),
-                  target_text(ln.ind), ln.ind.deadline, ln.actual_text, ln.review_text, ln.res.p, ln.status_text,
+                  ln.target_text, ln.ind.deadline, ln.actual_text, ln.review_text, ln.res.p, ln.status_text,
                   ln.units_text, ln.res.explanation)
         for col, value in enumerate(values, 1):
             _put(ws, r, col, value, alignment=top)
