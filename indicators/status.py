@@ -19,6 +19,8 @@ from .statuses import Status
 
 _TOL = 1e-9          # relative tolerance for "meets the target" (factor × reference is inexact)
 _P_DIGITS = 9        # p is rounded before comparing with thresholds: 16/20 is exactly 0.8
+# How a part year's annual target is read (docs/status-method.md §2); the registry's 口径说明 quote it.
+PART_YEAR_RULE = "不满整年的年份按计入的季度数折算年度目标"
 
 
 @dataclass(frozen=True)
