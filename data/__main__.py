@@ -5,6 +5,7 @@
     python -m data import FILE [--dry-run] [--user NAME] [--region NAME]
     python -m data history INDICATOR_ID [--period 2024Q2] [--region NAME] [--format json|table]
     python -m data template SCHEME UNIT PERIOD OUT.xlsx [--region NAME]
+    python -m data status --scheme anning --as-of 2024-06-30 [--region NAME] [--format json|table]
 
 The database is ``--url``, else the environment's DATABASE_URL, else
 sqlite:///instance/monitor.db (relative to the repository root). ``demo`` uses
@@ -234,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     tpl.add_argument("out")
     tpl.add_argument("--region")
     tpl.set_defaults(func=cmd_template)
+
+    from .status_cmd import add_parser as add_status
+    add_status(sub, _url)
     return p
 
 
