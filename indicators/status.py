@@ -16,6 +16,7 @@ from .model import Baseline, Direction, Indicator, Kind, Reporting, Scheme
 from .periods import Quarter, quarter_range
 from .registry import Registry
 from .statuses import Status
+from .values import fmt_number, fmt_quantity  # noqa: F401  (fmt_number: the one formatter, re-exported)
 
 _TOL = 1e-9          # relative tolerance for "meets the target" (factor × reference is inexact)
 _P_DIGITS = 9        # p is rounded before comparing with thresholds: 16/20 is exactly 0.8
@@ -89,18 +90,6 @@ def baseline_pending_text(pending: bool, standin: Optional[Quarter]) -> str:
 
 
 # ---------------------------------------------------------------- formatting
-
-def fmt_number(x: Optional[float], decimals: int) -> str:
-    """A value with its unit's decimals; counts (0 decimals) show derived
-    fractions such as 22.5 but never a trailing '.0'."""
-    if x is None:
-        return "—"
-    if decimals == 0:
-        if abs(x - round(x)) < 1e-6:
-            return str(int(round(x)))
-        return f"{x:.2f}".rstrip("0").rstrip(".")
-    return f"{x:.{decimals}f}"
-
 
 def fmt_percent(p: Optional[float]) -> str:
     return "—" if p is None else f"{round(p * 100)}%"
@@ -190,7 +179,7 @@ class _Ctx:
         return self.kind in (Kind.cumulative, Kind.share, Kind.range, Kind.relative_reference, Kind.relative_baseline)
 
     def fmt(self, x: Optional[float]) -> str:
-        return fmt_number(x, self.ind.decimals) + ("" if x is None else self.ind.unit)
+        return fmt_quantity(x, self.ind)
 
     def meets(self, actual: float, target: float, strict: Optional[bool] = None) -> bool:
         strict = self.ind.target.strict if strict is None else strict

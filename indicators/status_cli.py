@@ -23,7 +23,8 @@ from typing import Callable, Optional, Sequence
 from .model import Kind
 from .periods import Quarter, parse_date
 from .registry import SCHEMES_DIR, Registry, RegistryInvalid, load_registry
-from .status import Result, evaluate_many, fmt_number, fmt_percent
+from .status import Result, evaluate_many, fmt_percent
+from .values import fmt_quantity
 from .values import NumberError, parse_number
 
 REQUIRED_COLUMNS = ("indicator_id", "period", "value")
@@ -203,7 +204,7 @@ def format_table(results: Sequence[Result], registry: Registry) -> str:
     rows = []
     for r in results:
         ind = registry.indicators[r.indicator_id]
-        value = (lambda x: "—" if x is None else fmt_number(x, ind.decimals) + ind.unit)
+        value = (lambda x: fmt_quantity(x, ind))  # noqa: E731
         rows.append([r.indicator_id, ind.name, r.status.label + ("*" if r.stale else ""),
                      value(r.actual), value(r.target), fmt_percent(r.p)])
     widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]

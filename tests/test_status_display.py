@@ -99,3 +99,23 @@ def test_reference_page_lists_the_baselines_to_enter(shown):
     pending = sum(1 for x in shown["results"].values() if x.baseline_pending)
     assert f"{pending}项基线待录入" in text
     assert f"{shown['stock'].name}({STANDIN})" in text
+
+
+def test_excel_figures_are_numbers_with_a_number_format(shown):
+    ws = shown["wb"]["指标完成情况"]
+    header = [c.value for c in ws[reports.XLSX_HEADER_ROW]]
+    rows = {row[header.index("编号")].value: row for row in ws.iter_rows(min_row=reports.XLSX_HEADER_ROW + 1)}
+    cell = rows[STOCK][header.index("实际")]
+    assert cell.value == 6300 and isinstance(cell.value, (int, float))
+    assert cell.number_format == '#,##0"件"'
+    # A milestone stays in words.
+    assert rows[shown["late"].id][header.index("实际")].value == "已完成"
+
+
+def test_one_formatter_for_engine_pages_and_exports():
+    from dashboard import components
+    from indicators import status, values
+    ind = load_registry().indicators[STOCK]
+    assert components.fmt_number is values.fmt_number is status.fmt_number
+    assert components.fmt_value(1234, ind) == values.fmt_quantity(1234, ind) == "1,234件"
+    assert components.fmt_value(22.5, ind) == "22.5件"
