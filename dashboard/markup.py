@@ -58,6 +58,22 @@ def data_status_line(ds) -> str:
     return f"<p{attrs(class_='data-approved-line', data_approved=ds.approved, data_reported=ds.reported)}>{escape(text)}</p>"
 
 
+def baseline_pending_line(results, href: str) -> str:
+    """The overview's line "N项基线待录入": indicators whose baseline is a stand-in (or missing),
+    linking to the 基线与参照值 page where the office enters them. Empty when there are none."""
+    n = sum(1 for r in results if r.baseline_pending)
+    if not n:
+        return ""
+    return (f"<p{attrs(class_='baseline-pending-line', data_baseline_pending=n)}>"
+            f"{n}项基线待录入:进度暂以最早的填报值代替基线。{link('前往录入', href, 'baseline-link')}</p>")
+
+
+def baseline_pending_note(result) -> str:
+    """The stand-in said next to a target: "基线待录入,暂以2024年第1季度值代替"."""
+    text = result.baseline_pending_text
+    return f'<span class="baseline-pending">{escape(text)}</span>' if text else ""
+
+
 def progress_bar(p: Optional[float], status: Status) -> str:
     """As :func:`dashboard.components.progress_bar`."""
     pct = 0 if p is None else max(0.0, min(p, 1.0)) * 100

@@ -5,6 +5,7 @@
     python -m data import FILE [--dry-run] [--user NAME] [--region NAME]
     python -m data history INDICATOR_ID [--period 2024Q2] [--region NAME] [--format json|table]
     python -m data template SCHEME UNIT PERIOD OUT.xlsx [--region NAME]
+    python -m data status --scheme anning --as-of 2024-06-30 [--region NAME] [--format json|table]
     python -m data backup (--out FILE | --dir DIR [--keep 7,4,12]) [--with-credentials]
     python -m data restore FILE [--force]
     python -m data check
@@ -388,6 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=("xlsx",), default="xlsx")
     exp.add_argument("--out", required=True)
     exp.set_defaults(func=cmd_export)
+    from .status_cmd import add_parser as add_status
+    add_status(sub, _url)
     return p
 
 

@@ -143,6 +143,7 @@ def register(app, service):
             light(res.status, ind.id, size="light-lg", stale=res.stale),
             html.Span(res.explanation, className="explanation ms-2"),
             data_badge(review),
+            html.Div(res.baseline_pending_text, className="baseline-pending") if res.baseline_pending else None,
             html.Div(res.baseline_note, className="small text-muted") if res.baseline_note else None,
         ], className="status-line")
         names = service.display_names()
