@@ -7,7 +7,8 @@
    The HTML is built and escaped on the server; nothing here interprets user text. */
 (function () {
   function navigate(event) {
-    var a = event.target.closest ? event.target.closest("a[data-dash-link]") : null;
+    // In-app links of the server-rendered blocks, and the links in data grids (dashboard/grid.py).
+    var a = event.target.closest ? event.target.closest("a[data-dash-link], .monitor-grid a[href^='/']") : null;
     if (!a || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     if (a.target && a.target !== "_self") return;
     event.preventDefault();
@@ -35,6 +36,28 @@
       links[i].setAttribute("href", navHref(links[i]));
     }
   }
+
+  // The phone menu (dashboard/markup.navbar): the toggler opens and closes the folded links;
+  // following a link closes it again, so the new page is not hidden behind the menu.
+  function toggleMenu(event) {
+    var button = event.target.closest ? event.target.closest("[data-nav-toggle]") : null;
+    var open = document.querySelector(".navbar-collapse.show");
+    if (button) {
+      var panel = document.getElementById(button.getAttribute("aria-controls"));
+      if (!panel) return;
+      var show = !panel.classList.contains("show");
+      panel.classList.toggle("show", show);
+      button.setAttribute("aria-expanded", show ? "true" : "false");
+    } else if (open && event.target.closest && event.target.closest("a[data-nav]")) {
+      open.classList.remove("show");
+      var t = document.querySelector("[data-nav-toggle]");
+      if (t) t.setAttribute("aria-expanded", "false");
+    }
+  }
+  document.addEventListener("click", toggleMenu);
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest(".monitor-grid")) navigate(event);
+  });
 
   function fill(el) {
     var html = el.getAttribute("data-html");

@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from indicators.model import Indicator
+from indicators.values import fmt_number, fmt_quantity  # noqa: F401  (fmt_number re-exported for pages)
 from indicators.statuses import SEVERITY, Status
 
 from . import datastatus
@@ -14,24 +15,13 @@ from . import datastatus
 FONT_FAMILY = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 
 
-def fmt_number(value: Optional[float], decimals: int = 0) -> str:
-    if value is None:
-        return "—"
-    if decimals == 0 and abs(value - round(value)) < 1e-9:
-        return f"{int(round(value)):,}"
-    text = f"{value:,.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def fmt_value(value: Optional[float], ind: Indicator) -> str:
+    """A figure as every page and export shows it (the one formatter); a milestone in words."""
     if ind.kind.value == "milestone":
         if value is None:
             return "—"
         return "已完成" if value >= 1 else "未完成"
-    if value is None:
-        return "—"
-    unit = ind.unit
-    return f"{fmt_number(value, ind.decimals)}{unit}" if unit == "%" else f"{fmt_number(value, ind.decimals)} {unit}"
+    return fmt_quantity(value, ind)
 
 
 def target_text(ind: Indicator) -> str:
@@ -39,7 +29,7 @@ def target_text(ind: Indicator) -> str:
     if t.text:
         return t.text
     if ind.kind.value == "range" and t.min is not None:
-        return f"{fmt_number(t.min)}—{fmt_number(t.max)} {ind.unit}"
+        return f"{fmt_number(t.min, ind.decimals)}—{fmt_quantity(t.max, ind)}"
     if t.value is not None:
         return fmt_value(t.value, ind)
     return "—"

@@ -130,7 +130,7 @@ def verdict(ind: Indicator, result: Optional[Result], as_of: Quarter) -> Optiona
     """(judged value, status) of a target judged at its deadline, for the chart's 考核值 mark; else None."""
     if result is None or result.actual is None or as_of < Quarter.containing(ind.deadline):
         return None
-    if result.status not in (Status.achieved, Status.missed):
+    if result.status not in (Status.achieved, Status.achieved_late, Status.missed):
         return None
     return result.actual, result.status
 

@@ -58,6 +58,22 @@ def data_status_line(ds) -> str:
     return f"<p{attrs(class_='data-approved-line', data_approved=ds.approved, data_reported=ds.reported)}>{escape(text)}</p>"
 
 
+def baseline_pending_line(results, href: str) -> str:
+    """The overview's line "N项基线待录入": indicators whose baseline is a stand-in (or missing),
+    linking to the 基线与参照值 page where the office enters them. Empty when there are none."""
+    n = sum(1 for r in results if r.baseline_pending)
+    if not n:
+        return ""
+    return (f"<p{attrs(class_='baseline-pending-line', data_baseline_pending=n)}>"
+            f"{n}项基线待录入:进度暂以最早的填报值代替基线。{link('前往录入', href, 'baseline-link')}</p>")
+
+
+def baseline_pending_note(result) -> str:
+    """The stand-in said next to a target: "基线待录入,暂以2024年第1季度值代替"."""
+    text = result.baseline_pending_text
+    return f'<span class="baseline-pending">{escape(text)}</span>' if text else ""
+
+
 def progress_bar(p: Optional[float], status: Status) -> str:
     """As :func:`dashboard.components.progress_bar`."""
     pct = 0 if p is None else max(0.0, min(p, 1.0)) * 100
@@ -109,7 +125,13 @@ def navbar(links: list[tuple], active: Optional[str], nav_id: str, menu: str = "
                   data_nav=href, data_keep=" ".join(keep) or None)
         return f"<a{a}>{escape(label)}</a>"
 
+    # Below 768 px the links and the user menu fold behind a toggler (菜单), so that on a phone
+    # the page starts at the top of the screen; assets/monitor_html.js opens and closes it.
     items = "".join(item(*link) for link in links)
+    collapse = f"{nav_id}-collapse"
+    toggler = (f"<button{attrs(class_='navbar-toggler', type='button', data_nav_toggle=True, aria_controls=collapse, aria_expanded='false', aria_label='展开菜单')}>"
+               '<span class="navbar-toggler-icon" aria-hidden="true"></span><span class="toggler-text">菜单</span></button>')
     return ('<nav class="py-1 no-print navbar navbar-expand-md navbar-dark bg-dark"><div class="container-fluid">'
             '<a class="fw-bold navbar-brand" href="/" data-dash-link>知识产权强县试点监测平台</a>'
-            f'<div{attrs(class_="me-auto navbar-nav", id=nav_id)}>{items}</div>{menu}</div></nav>')
+            f'{toggler}<div{attrs(class_="collapse navbar-collapse", id=collapse)}>'
+            f'<div{attrs(class_="me-auto navbar-nav", id=nav_id)}>{items}</div>{menu}</div></div></nav>')

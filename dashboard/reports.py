@@ -23,6 +23,7 @@ from indicators.model import Indicator, Scheme
 from indicators.periods import Quarter
 from indicators.rollup import Rollup, by_dimension, summarise
 from indicators.status import Result
+from indicators.values import excel_number_format
 from indicators.statuses import SEVERITY, Status
 
 from . import datastatus, figures
@@ -66,8 +67,23 @@ class Line:
         return text
 
     @property
+    def actual_cell(self) -> tuple:
+        """(value, number format) of the Excel cell: the number itself, shown as actual_text shows it;
+        a milestone or a missing figure stays text (format None)."""
+        if self.res.actual is None or self.ind.kind.value == "milestone":
+            return self.actual_text, None
+        stale = f"({self.res.value_period.label})" if self.res.stale and self.res.value_period else ""
+        return self.res.actual, excel_number_format(self.ind, stale)
+
+    @property
     def status_text(self) -> str:
         return f"{self.res.status.shape} {self.res.status.label}"
+
+    @property
+    def target_text(self) -> str:
+        """The target as worded, and the baseline stand-in when the office has not entered one."""
+        pending = self.res.baseline_pending_text
+        return target_text(self.ind) + (f"({pending})" if pending else "")
 
     @property
     def units_text(self) -> str:
@@ -81,6 +97,7 @@ class Note:
     value: str
     note: str
     entered_by: str                 # display name
+    number: Optional[float] = None  # the value itself, for the Excel cell (None for a milestone or no value)
 
 
 @dataclass(frozen=True)
@@ -125,8 +142,9 @@ def gather(service, scheme_id: str, region: str, quarter: Quarter, today: Option
     for ln in lines:
         for row in service.store.observation_rows(ln.ind.id, region):
             if row.period <= quarter and (row.note or "").strip():
+                number = row.value if ln.ind.kind.value != "milestone" else None
                 notes.append(Note(ln.ind, row.period, fmt_value(row.value, ln.ind), row.note.strip(),
-                                  names.get(row.entered_by, row.entered_by or "")))
+                                  names.get(row.entered_by, row.entered_by or ""), number))
     return ReportData(
         scheme=scheme, region=region, quarter=quarter, generated=today or date.today(),
         demo=service.store.is_demo(), data_version=service.store.data_version(), lines=lines,
@@ -267,7 +285,8 @@ def method_notes(data: ReportData) -> list[str]:
         f"状态按季度末评价:截至{data.quarter.label}(即{data.quarter.end.year}年{data.quarter.end.month}月"
         f"{data.quarter.end.day}日)各责任单位已填报的数值,与“按进度应达”值(自基线至目标、按时间均匀推进)比较。",
         "完成进度 = 实际完成量 ÷ 按进度应达量(比率类指标为实际值 ÷ 目标值)。",
-        f"{Status.achieved.shape} 达标:已达到目标;{Status.on_track.shape} 正常:完成进度≥{on}%;"
+        f"{Status.achieved.shape} 达标:已达到目标;{Status.achieved_late.shape} 逾期完成:截止日期后才完成;"
+        f"{Status.on_track.shape} 正常:完成进度≥{on}%;"
         f"{Status.warning.shape} 预警:完成进度在{warn}%至{on}%之间;{Status.behind.shape} 滞后:完成进度低于{warn}%;"
         f"{Status.missed.shape} 逾期未达标:截止日期已过仍未达到目标;{Status.no_data.shape} 未填报:本季度未填报"
         f"(表中括注沿用的最近一次填报季度);{Status.not_due.shape} 未到期:指标尚未开始计算。",
@@ -562,7 +581,7 @@ def _indicator_table(doc, data: ReportData):
         c = row.cells
         _cell_text(c[0], ln.ind.dimension)
         _cell_text(c[1], ln.ind.name)
-        _cell_text(c[2], target_text(ln.ind))
+        _cell_text(c[2], ln.target_text)
         _cell_text(c[3], ln.ind.deadline.isoformat(), size=7.5)
         _cell_text(c[4], ln.actual_text)
         _cell_text(c[5], ln.review_text, bold=datastatus.mark(ln.review) is not None, align="center")
@@ -581,7 +600,7 @@ def _charts(doc, data: ReportData, charted: list[Line], pngs: list[bytes]) -> No
         doc.add_paragraph(ln.res.explanation).paragraph_format.keep_with_next = True
         info = doc.add_paragraph()
         info.paragraph_format.keep_with_next = True
-        run = info.add_run(f"目标:{target_text(ln.ind)};截止:{ln.ind.deadline.isoformat()};"
+        run = info.add_run(f"目标:{ln.target_text};截止:{ln.ind.deadline.isoformat()};"
                            f"责任单位:{ln.units_text};条款:{ln.ind.section} {ln.ind.clause}".strip())
         run.font.size = Pt(9)
         pic = doc.add_paragraph()
@@ -744,12 +763,14 @@ def build_xlsx(service, scheme_id: str, region: str, quarter: Quarter, stream_or
     for i, ln in enumerate(data.lines):
         r = XLSX_HEADER_ROW + 1 + i
         values = (ln.ind.id, ln.ind.dimension, ln.ind.name, f"{ln.ind.section} {ln.ind.clause}".strip(),
-                  target_text(ln.ind), ln.ind.deadline, ln.actual_text, ln.review_text, ln.res.p, ln.status_text,
+                  ln.target_text, ln.ind.deadline, ln.actual_cell[0], ln.review_text, ln.res.p, ln.status_text,
                   ln.units_text, ln.res.explanation)
         for col, value in enumerate(values, 1):
             _put(ws, r, col, value, alignment=top)
         ws.cell(row=r, column=XLSX_COL["截止"]).number_format = "yyyy-mm-dd"
         ws.cell(row=r, column=XLSX_COL["完成进度"]).number_format = "0%"
+        if ln.actual_cell[1]:
+            ws.cell(row=r, column=XLSX_COL["实际"]).number_format = ln.actual_cell[1]
         _status_fill(ws.cell(row=r, column=XLSX_COL["状态"]), ln.res.status)
     last = XLSX_HEADER_ROW + len(data.lines)
     ws.freeze_panes = ws.cell(row=XLSX_HEADER_ROW + 1, column=4)  # header rows and 编号/维度/指标 stay visible
@@ -804,8 +825,11 @@ def _notes_sheet(ws, data: ReportData) -> None:
     top = Alignment(vertical="top", wrap_text=True)
     for i, n in enumerate(data.notes):
         r = XLSX_HEADER_ROW + 1 + i
-        for col, value in enumerate((n.ind.id, n.ind.name, str(n.period), n.value, n.note, n.entered_by), 1):
+        shown = n.value if n.number is None else n.number
+        for col, value in enumerate((n.ind.id, n.ind.name, str(n.period), shown, n.note, n.entered_by), 1):
             _put(ws, r, col, value, alignment=top)
+        if n.number is not None:   # a number, shown with its unit by the cell's format
+            ws.cell(row=r, column=4).number_format = excel_number_format(n.ind)
     last = XLSX_HEADER_ROW + max(len(data.notes), 1)
     ws.freeze_panes = ws.cell(row=XLSX_HEADER_ROW + 1, column=1)
     ws.auto_filter.ref = f"A{XLSX_HEADER_ROW}:F{last}"

@@ -270,6 +270,13 @@ class MonitorService:
             self._data_status.put(key, found)
         return list(found)
 
+    # --- data safety ----------------------------------------------------------
+    def backup_notice(self, now) -> tuple[str, bool]:
+        """(text, is_warning) about the last backup for the admin page (docs/backup.md)."""
+        from data.backup import backup_notice
+
+        return backup_notice(self.store.last_backup(), now)
+
     # --- people ---------------------------------------------------------------
     def display_names(self) -> dict[str, str]:
         """Username -> display name (a name not found is shown as stored: e.g. 示例数据).

@@ -5,6 +5,13 @@
     python -m data import FILE [--dry-run] [--user NAME] [--region NAME]
     python -m data history INDICATOR_ID [--period 2024Q2] [--region NAME] [--format json|table]
     python -m data template SCHEME UNIT PERIOD OUT.xlsx [--region NAME]
+    python -m data status --scheme anning --as-of 2024-06-30 [--region NAME] [--format json|table]
+    python -m data backup (--out FILE | --dir DIR [--keep 7,4,12]) [--with-credentials]
+    python -m data restore FILE [--force]
+    python -m data check
+    python -m data export --format xlsx --out FILE
+
+Backups, restore, the move to PostgreSQL and scheduling: docs/backup.md.
 
 The database is ``--url``, else the environment's DATABASE_URL, else
 sqlite:///instance/monitor.db (relative to the repository root). ``demo`` uses
@@ -202,6 +209,134 @@ def cmd_template(args) -> int:
     return 0
 
 
+def _safely(fn):
+    """Run a backup/restore/check/export step: a refusal or a database that cannot be reached is
+    one clear line on stderr and exit status 1, never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .backup import BackupError
+
+    try:
+        return fn()
+    except BackupError as exc:
+        print(f"错误:{exc}", file=sys.stderr)
+    except SQLAlchemyError as exc:
+        print(f"错误:数据库操作失败:{str(exc.orig if getattr(exc, 'orig', None) else exc).strip().splitlines()[0]}",
+              file=sys.stderr)
+    except OSError as exc:
+        print(f"错误:{exc.strerror or exc}:{exc.filename or ''}", file=sys.stderr)
+    return 1
+
+
+def cmd_backup(args) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from . import backup
+    from .store import Store
+
+    url = _url(args)
+    if bool(args.out) == bool(args.dir):
+        print("错误:请给出 --out FILE(一个文件)或 --dir DIR(定时备份目录)二者之一", file=sys.stderr)
+        return 2
+
+    def run() -> int:
+        engine = make_engine(url)  # no migration: a backup reads the database as it is
+        try:
+            if args.dir:
+                out, manifest, removed = backup.backup_to_dir(engine, args.dir, backup.parse_keep(args.keep),
+                                                              args.with_credentials, backup.evidence_dir())
+            else:
+                out, removed = args.out, []
+                manifest = backup.write_backup(engine, out, args.with_credentials, backup.evidence_dir())
+            try:
+                Store(engine).record_backup(backup.last_backup_info(manifest, out))
+            except SQLAlchemyError as exc:  # e.g. a read-only role: the archive itself is complete
+                print(f"提示:备份已完成,但未能把备份时间记入数据库(管理页面看不到这次备份):{exc.orig or exc}",
+                      file=sys.stderr)
+        finally:
+            engine.dispose()
+        rows = sum(t["rows"] for t in manifest["tables"].values())
+        print(f"已备份 {_shown(url)} 到 {out}:{len(manifest['tables'])} 张表 {rows} 行,"
+              f"结构版本 {manifest['revision']},{manifest['bytes']} 字节"
+              + ("" if args.with_credentials else "(不含密码)"))
+        for p in removed:
+            print(f"已按保留规则删除旧备份 {p}")
+        return 0
+
+    return _safely(run)
+
+
+def cmd_restore(args) -> int:
+    from . import backup
+
+    url = _url(args)
+
+    def run() -> int:
+        engine = make_engine(url)
+        try:
+            summary = backup.restore(engine, args.file, force=args.force, evidence_root=backup.evidence_dir())
+        finally:
+            engine.dispose()
+        rows = sum(summary["tables"].values())
+        print(f"已从 {args.file} 恢复到 {_shown(url)}:{len(summary['tables'])} 张表 {rows} 行"
+              + (f",佐证材料 {summary['evidence']} 个" if summary["evidence"] else ""))
+        if summary["revision"] != summary["head"]:
+            print(f"已将数据库结构从备份的版本 {summary['revision']} 升级到 {summary['head']}")
+        if not summary["with_credentials"]:
+            print("备份不含密码:用户需由管理员重设密码后才能登录(python -m dashboard users reset 用户名)")
+        return 0
+
+    return _safely(run)
+
+
+def cmd_check(args) -> int:
+    from .backup import evidence_dir
+    from .integrity import check
+
+    url = _url(args)
+
+    def run() -> int:
+        engine = make_engine(url)
+        try:
+            rev, head = current_revision(engine), head_revision()
+            if rev != head:
+                print(f"错误:数据库结构版本为 {rev or '(空)'},不是最新的 {head},请先运行 python -m data init",
+                      file=sys.stderr)
+                return 1
+            unit_of = {i.id: i.reporting_unit for i in _registry().indicators.values()}
+            problems = check(engine, unit_of, evidence_dir())
+        finally:
+            engine.dispose()
+        for p in problems:
+            print(p)
+        if problems:
+            print(f"检查未通过:发现 {len(problems)} 处问题:{_shown(url)}", file=sys.stderr)
+            return 1
+        print(f"检查通过:外键、当前值与修改记录、报送锁定{'、佐证材料' if evidence_dir() else ''}均无问题:{_shown(url)}")
+        return 0
+
+    return _safely(run)
+
+
+def cmd_export(args) -> int:
+    from .backup import atomic_output
+    from .export import export_xlsx
+
+    url = _url(args)
+
+    def run() -> int:
+        engine, _ = _open(url)
+        try:
+            with atomic_output(args.out) as fh:
+                counts = export_xlsx(engine, _registry(), fh)
+        finally:
+            engine.dispose()
+        print(f"已导出到 {args.out}:" + ",".join(f"{k} {v} 行" for k, v in counts.items()))
+        return 0
+
+    return _safely(run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m data", description="数据库命令:建库、示例数据、导入、修改记录")
     p.add_argument("--url", help="数据库地址(默认取环境变量 DATABASE_URL)")
@@ -234,6 +369,28 @@ def build_parser() -> argparse.ArgumentParser:
     tpl.add_argument("out")
     tpl.add_argument("--region")
     tpl.set_defaults(func=cmd_template)
+
+    bak = sub.add_parser("backup", help="把整个数据库备份为一个可移植的归档(zip),见 docs/backup.md")
+    bak.add_argument("--out", help="备份文件")
+    bak.add_argument("--dir", help="定时备份目录:文件名按时间生成,并按 --keep 删除旧备份")
+    bak.add_argument("--keep", default="7,4,12", help="--dir 的保留规则:每日,每周,每月的份数(默认 7,4,12)")
+    bak.add_argument("--with-credentials", action="store_true", help="连同用户的密码散列一起备份(默认不含)")
+    bak.set_defaults(func=cmd_backup)
+
+    res = sub.add_parser("restore", help="从备份归档恢复到空数据库(SQLite 或 PostgreSQL)")
+    res.add_argument("file")
+    res.add_argument("--force", action="store_true", help="目标数据库已有数据时也恢复(其中数据全部被替换)")
+    res.set_defaults(func=cmd_restore)
+
+    sub.add_parser("check", help="检查数据完整性(外键、当前值与修改记录、锁定后修改、佐证材料)").set_defaults(
+        func=cmd_check)
+
+    exp = sub.add_parser("export", help="导出全部数据及修改记录,供存档和查阅(无需本系统即可打开)")
+    exp.add_argument("--format", choices=("xlsx",), default="xlsx")
+    exp.add_argument("--out", required=True)
+    exp.set_defaults(func=cmd_export)
+    from .status_cmd import add_parser as add_status
+    add_status(sub, _url)
     return p
 
 

@@ -8,6 +8,7 @@ User and login writes do not bump ``data_version`` (they never change a status).
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ STATES = ("draft", "submitted", "approved")
 STATE_LABELS = {"draft": "草稿", "submitted": "已报送", "approved": "已审核"}
 REF_PREFIX = "ref:"
 BASELINE_PREFIX = "baseline:"
+LAST_BACKUP_KEY = "last_backup"  # meta key: the last backup, recorded by `python -m data backup`
 
 
 # ---------------------------------------------------------------- row types
@@ -363,6 +365,23 @@ class Store:
                 m.value = value
 
         self._run_write(do)
+
+    def record_backup(self, info: dict) -> None:
+        """Note the last backup ({"at", "bytes", "file"}) for the admin page. Not a data write:
+        data_version stays, so no page reloads its figures because a backup ran."""
+        with Session(self.engine) as s, s.begin():
+            m = s.get(Meta, LAST_BACKUP_KEY)
+            if m is None:
+                s.add(Meta(key=LAST_BACKUP_KEY, value=json.dumps(info, ensure_ascii=False)))
+            else:
+                m.value = json.dumps(info, ensure_ascii=False)
+
+    def last_backup(self) -> Optional[dict]:
+        raw = self.meta(LAST_BACKUP_KEY)
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            return None
 
     def is_demo(self) -> bool:
         return self.meta("demo") == "1"

@@ -2,8 +2,9 @@
 
 Completion index (docs/status-method.md, "Rollups"): the mean, over due
 indicators (status other than not_due), of a score in 0..1, times 100:
-achieved 1; on_track 1; warning, behind and missed min(max(p, 0), 1) (0 when p
-is unknown); no_data 0. share_achieved is achieved / due. Both are None when
+achieved 1; achieved_late (逾期完成) 1; on_track 1; warning, behind and missed min(max(p, 0), 1) (0 when p
+is unknown); no_data 0. share_achieved is achieved / due: a milestone done
+after its deadline counts as complete but not as 达标 (on time). Both are None when
 nothing in the group is due yet.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .statuses import Status
 @dataclass(frozen=True)
 class Rollup:
     key: str
-    counts: dict[Status, int] = field(default_factory=dict)   # all seven statuses, zeros included
+    counts: dict[Status, int] = field(default_factory=dict)   # all eight statuses, zeros included
     total: int = 0
     due: int = 0                              # total minus not_due
     share_achieved: Optional[float] = None    # 0..1, achieved / due
@@ -41,7 +42,7 @@ def score(result: Result) -> Optional[float]:
     s = result.status
     if s is Status.not_due:
         return None
-    if s in (Status.achieved, Status.on_track):
+    if s in (Status.achieved, Status.achieved_late, Status.on_track):
         return 1.0
     if s is Status.no_data or result.p is None:
         return 0.0

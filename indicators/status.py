@@ -16,9 +16,12 @@ from .model import Baseline, Direction, Indicator, Kind, Reporting, Scheme
 from .periods import Quarter, quarter_range
 from .registry import Registry
 from .statuses import Status
+from .values import fmt_number, fmt_quantity  # noqa: F401  (fmt_number: the one formatter, re-exported)
 
 _TOL = 1e-9          # relative tolerance for "meets the target" (factor × reference is inexact)
 _P_DIGITS = 9        # p is rounded before comparing with thresholds: 16/20 is exactly 0.8
+# How a part year's annual target is read (docs/status-method.md §2); the registry's 口径说明 quote it.
+PART_YEAR_RULE = "不满整年的年份按计入的季度数折算年度目标"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,15 @@ class Result:
     stale: bool
     last_status: Optional[Status]
     explanation: str
+    # The office has recorded no baseline although this indicator is measured from one (§3).
+    baseline_pending: bool = False
+    # The quarter whose reported value stands in for the missing baseline, if one does.
+    baseline_standin: Optional[Quarter] = None
+
+    @property
+    def baseline_pending_text(self) -> str:
+        """The stand-in said wherever the target is shown: "基线待录入,暂以2024年第1季度值代替"."""
+        return baseline_pending_text(self.baseline_pending, self.baseline_standin)
 
     def to_dict(self) -> dict:
         return {
@@ -66,22 +78,18 @@ class Result:
             "stale": self.stale,
             "last_status": self.last_status.value if self.last_status else None,
             "explanation": self.explanation,
+            "baseline_pending": self.baseline_pending,
+            "baseline_standin": str(self.baseline_standin) if self.baseline_standin else None,
         }
 
 
+def baseline_pending_text(pending: bool, standin: Optional[Quarter]) -> str:
+    if not pending:
+        return ""
+    return f"基线待录入,暂以{standin.label}值代替" if standin is not None else "基线待录入"
+
+
 # ---------------------------------------------------------------- formatting
-
-def fmt_number(x: Optional[float], decimals: int) -> str:
-    """A value with its unit's decimals; counts (0 decimals) show derived
-    fractions such as 22.5 but never a trailing '.0'."""
-    if x is None:
-        return "—"
-    if decimals == 0:
-        if abs(x - round(x)) < 1e-6:
-            return str(int(round(x)))
-        return f"{x:.2f}".rstrip("0").rstrip(".")
-    return f"{x:.{decimals}f}"
-
 
 def fmt_percent(p: Optional[float]) -> str:
     return "—" if p is None else f"{round(p * 100)}%"
@@ -171,7 +179,7 @@ class _Ctx:
         return self.kind in (Kind.cumulative, Kind.share, Kind.range, Kind.relative_reference, Kind.relative_baseline)
 
     def fmt(self, x: Optional[float]) -> str:
-        return fmt_number(x, self.ind.decimals) + ("" if x is None else self.ind.unit)
+        return fmt_quantity(x, self.ind)
 
     def meets(self, actual: float, target: float, strict: Optional[bool] = None) -> bool:
         strict = self.ind.target.strict if strict is None else strict
@@ -192,17 +200,22 @@ def _make_ctx(indicator, scheme, observations, reference, baseline) -> _Ctx:
     )
 
 
-def _result(c: _Ctx, E: Quarter, status: Status, explanation: str, **kw) -> Result:
-    stage = c.scheme.stage_at(E.end)
+def _result(c: _Ctx, evaluated: Quarter, status: Status, explanation: str, **kw) -> Result:
+    stage = c.scheme.stage_at(evaluated.end)
     fields = dict(value_period=None, actual=None, expected=None, target=_static_target(c), p=None, trend=None,
                   projection=None, projection_meets=None, baseline=None, baseline_note="",
-                  stale=False, last_status=None)
+                  stale=False, last_status=None, baseline_standin=None)
     fields.update(kw)
     for k in ("actual", "expected", "target", "p", "projection", "baseline"):
         fields[k] = _r(fields[k])
-    return Result(indicator_id=c.ind.id, scheme_id=c.scheme.id, status=status, period=E,
+    return Result(indicator_id=c.ind.id, scheme_id=c.scheme.id, status=status, period=evaluated,
                   deadline=c.deadline, stage=stage.id if stage else None,
-                  explanation=explanation, **fields)
+                  explanation=explanation, baseline_pending=_baseline_pending(c, evaluated), **fields)
+
+
+def _baseline_pending(c: _Ctx, evaluated: Quarter) -> bool:
+    """Measured from a baseline (a line kind not summed from 0), none recorded, and counting has begun."""
+    return c.line and not c.flow_sum and c.recorded is None and evaluated.end >= c.start
 
 
 def _static_target(c: _Ctx) -> Optional[float]:
@@ -254,29 +267,29 @@ def status_history(indicator: Indicator, scheme: Scheme, observations: Mapping[Q
 
 # ---------------------------------------------------------------- evaluation
 
-def _evaluate_at(c: _Ctx, E: Quarter) -> Result:
-    if E.end < c.start:
-        return _result(c, E, Status.not_due,
-                       f"{E.label}早于本指标起始({(c.ind.start or c.scheme.period.start).label}),未到期")
+def _evaluate_at(c: _Ctx, evaluated: Quarter) -> Result:
+    if evaluated.end < c.start:
+        return _result(c, evaluated, Status.not_due,
+                       f"{evaluated.label}早于本指标起始({(c.ind.start or c.scheme.period.start).label}),未到期")
     if c.kind is Kind.milestone:
-        return _milestone(c, E)
+        return _milestone(c, evaluated)
     missing_target = _missing_target(c)
     if missing_target:
-        return _result(c, E, Status.no_data, f"指标目标未设置({missing_target}),无法判定")
+        return _result(c, evaluated, Status.no_data, f"指标目标未设置({missing_target}),无法判定")
 
-    final = E >= c.dq   # the deadline falls on or before the end of E: the verdict is taken at the deadline
-    J = c.dq if final else E
-    obs = {q: v for q, v in c.obs.items() if c.start_q <= q <= J}
-    if J in obs:
-        return _judge(c, E, J, J, obs, final)
+    final = evaluated >= c.dq   # the deadline falls on or before its end: the verdict is taken at the deadline
+    judged_q = c.dq if final else evaluated
+    obs = {q: v for q, v in c.obs.items() if c.start_q <= q <= judged_q}
+    if judged_q in obs:
+        return _judge(c, evaluated, judged_q, judged_q, obs, final)
     if not final:
-        return _no_data(c, E, obs, f"{E.label}未填报")
+        return _no_data(c, evaluated, obs, f"{evaluated.label}未填报")
     # After the deadline: judge the latest value up to the deadline quarter.
-    cand = [q for q in obs if q.year == J.year] if c.kind is Kind.annual else list(obs)
+    cand = [q for q in obs if q.year == judged_q.year] if c.kind is Kind.annual else list(obs)
     if not cand:
-        what = f"{J.year}年截至{J.label}" if c.kind is Kind.annual else f"截至{J.label}"
-        return _no_data(c, E, obs, f"已到截止日期{date_label(c.deadline)},{what}无填报值")
-    return _judge(c, E, J, max(cand), obs, final)
+        what = f"{judged_q.year}年截至{judged_q.label}" if c.kind is Kind.annual else f"截至{judged_q.label}"
+        return _no_data(c, evaluated, obs, f"已到截止日期{date_label(c.deadline)},{what}无填报值")
+    return _judge(c, evaluated, judged_q, max(cand), obs, final)
 
 
 def _missing_target(c: _Ctx) -> str:
@@ -290,28 +303,29 @@ def _missing_target(c: _Ctx) -> str:
     return ""
 
 
-def _no_data(c: _Ctx, E: Quarter, obs: dict[Quarter, float], head: str) -> Result:
+def _no_data(c: _Ctx, evaluated: Quarter, obs: dict[Quarter, float], head: str) -> Result:
     if not obs:
         tail = "此前无填报值"
         if any(q < c.start_q for q in c.obs):
             tail += "(起始前的填报值不计入)"
-        return _result(c, E, Status.no_data, f"{head};{tail}")
-    L = max(obs)
-    last = _evaluate_at(c, L)   # L has a value and L < deadline quarter: no further recursion
+        return _result(c, evaluated, Status.no_data, f"{head};{tail}")
+    last_q = max(obs)
+    last = _evaluate_at(c, last_q)   # last_q has a value and last_q < deadline quarter: no further recursion
     level = _short_level(c, last.actual) if last.actual is not None else ""
-    expl = f"{head};最近一次为{L.label}({level},{last.status.label})" if level else f"{head};最近一次为{L.label}"
-    return _result(c, E, Status.no_data, expl, value_period=L, actual=last.actual, expected=last.expected,
+    expl = f"{head};最近一次为{last_q.label}({level},{last.status.label})" if level else f"{head};最近一次为{last_q.label}"
+    return _result(c, evaluated, Status.no_data, expl, value_period=last_q, actual=last.actual, expected=last.expected,
                    target=last.target, p=last.p, trend=last.trend, projection=last.projection,
                    projection_meets=last.projection_meets, baseline=last.baseline,
-                   baseline_note=last.baseline_note, stale=True, last_status=last.status)
+                   baseline_note=last.baseline_note, stale=True, last_status=last.status,
+                   baseline_standin=last.baseline_standin)
 
 
-def _level_phrase(c: _Ctx, J: Quarter, VP: Quarter, actual: float) -> str:
+def _level_phrase(c: _Ctx, judged_q: Quarter, value_q: Quarter, actual: float) -> str:
     if c.kind is Kind.annual:
-        return f"{'' if VP == J else '截至'}{J.label}本年累计{c.fmt(actual)}"
+        return f"{'' if value_q == judged_q else '截至'}{judged_q.label}本年累计{c.fmt(actual)}"
     if c.kind is Kind.cumulative:
-        return f"截至{(J if c.flow_sum else VP).label}累计{c.fmt(actual)}"
-    return f"{VP.label}为{c.fmt(actual)}"
+        return f"截至{(judged_q if c.flow_sum else value_q).label}累计{c.fmt(actual)}"
+    return f"{value_q.label}为{c.fmt(actual)}"
 
 
 def _short_level(c: _Ctx, actual: float) -> str:
@@ -345,21 +359,21 @@ def _running_total(c: _Ctx, obs: dict[Quarter, float], upto: Quarter, opening: f
     return opening + sum(v for q, v in obs.items() if q <= upto and q.end > after)
 
 
-def _level(c: _Ctx, J: Quarter, VP: Quarter, obs: dict[Quarter, float]) -> tuple[float, list[Quarter]]:
-    """(actual level judged for J, flow quarters missing and counted as 0).
+def _level(c: _Ctx, judged_q: Quarter, value_q: Quarter, obs: dict[Quarter, float]) -> tuple[float, list[Quarter]]:
+    """(actual level judged for judged_q, flow quarters missing and counted as 0).
 
     Flows are summed (annual: the year so far; cumulative: from the recorded baseline or
-    the start); a stock is VP's value."""
+    the start); a stock is value_q's value."""
     if not c.flow_sum:
-        return obs[VP], []
+        return obs[value_q], []
     if c.kind is Kind.annual:
-        span = _quarters_in_year(c, J)
+        span = _quarters_in_year(c, judged_q)
         actual = sum(obs.get(q, 0.0) for q in span)
     else:
         b = c.recorded
         after = b.as_of if b is not None else date.min
-        span = [q for q in quarter_range(c.start_q, J) if q.end > after]
-        actual = _running_total(c, obs, J, b.value if b is not None else 0.0, after)
+        span = [q for q in quarter_range(c.start_q, judged_q) if q.end > after]
+        actual = _running_total(c, obs, judged_q, b.value if b is not None else 0.0, after)
     return actual, [q for q in span if q not in obs]
 
 
@@ -406,102 +420,169 @@ def _p_hold(c: _Ctx, actual: float, target: float) -> tuple[float, bool]:
     return 1.0, False
 
 
-def _judge(c: _Ctx, E: Quarter, J: Quarter, VP: Quarter, obs: dict[Quarter, float], final: bool) -> Result:
-    """Judge the value of VP (= J unless an older value stands in after the deadline) for quarter J."""
-    t, k, notes = c.ind.target, c.kind, []
-    stale = VP != J
+@dataclass(frozen=True)
+class Decision:
+    """What the engine decided for one judged value, before any wording (see :func:`_explain`)."""
 
-    # Baseline and actual level.
-    b = b_date = None
-    b_note = ""
-    standin_q = None
+    status: Status
+    actual: float                          # the level judged (running total or the value itself)
+    value_quarter: Quarter                 # whose value is judged (= judged_quarter unless stale)
+    judged_quarter: Quarter                # the quarter judged: the evaluation quarter, or the deadline's
+    final: bool                            # at or after the deadline: achieved or missed
+    baseline: Optional[float] = None
+    baseline_note: str = ""
+    standin: Optional[Quarter] = None      # quarter standing in for a missing baseline
+    missing: str = ""                      # "reference" / "baseline": the target cannot be set
+    target: Optional[float] = None         # the target resolved for this quarter
+    reference: Optional[float] = None      # the reference value a relative target multiplies
+    reference_quarter: Optional[Quarter] = None
+    judged_against: Optional[float] = None  # target, or (annual at the deadline) the pro-rated target
+    expected: Optional[float] = None       # where the level should be now
+    p: Optional[float] = None
+    zero_change: bool = False              # no change required: p is 1 or 0
+    met: bool = False
+    quarters_counted: int = 0              # annual: quarters of the year counted so far
+    gaps: tuple[Quarter, ...] = ()         # flow quarters missing, counted as 0
+    reached_after: Optional[Quarter] = None  # first quarter after the deadline that met the target
+
+    @property
+    def stale(self) -> bool:
+        return self.value_quarter != self.judged_quarter
+
+
+def _judge(c: _Ctx, evaluated: Quarter, judged_q: Quarter, value_q: Quarter, obs: dict[Quarter, float],
+           final: bool) -> Result:
+    """Judge the value of ``value_q`` (= ``judged_q`` unless an older value stands in after the
+    deadline) for ``judged_q``: decide, then word it."""
+    d = _decide(c, evaluated, judged_q, value_q, obs, final)
+    common = dict(value_period=value_q, actual=d.actual, stale=d.stale, trend=_trend(c, value_q),
+                  baseline_note=d.baseline_note, baseline_standin=d.standin)
+    if d.missing:
+        return _result(c, evaluated, d.status, _explain(c, d), baseline=d.baseline if d.missing == "reference" else None,
+                       **common)
+    proj, proj_meets = (None, None) if final else _projection(c, judged_q, obs, d.target,
+                                                              d.baseline if c.flow_sum else None)
+    return _result(c, evaluated, d.status, _explain(c, d), expected=d.expected, target=d.judged_against, p=d.p,
+                   projection=proj, projection_meets=proj_meets, baseline=d.baseline, **common)
+
+
+def _decide(c: _Ctx, evaluated: Quarter, judged_q: Quarter, value_q: Quarter, obs: dict[Quarter, float],
+            final: bool) -> Decision:
+    t, k = c.ind.target, c.kind
+    base = None
+    base_date = None
+    base_note = ""
+    standin = None
     if c.line:
-        b, b_date, standin_q, b_note = _baseline(c, VP)
+        base, base_date, standin, base_note = _baseline(c, value_q)
     elif k is Kind.annual:
-        b, b_note = 0.0, "年度量按自然年累计,基线为0"
-    actual, gaps = _level(c, J, VP, obs)
-    if gaps:
-        shown = "、".join(q.label for q in gaps[:2]) + (f"等{len(gaps)}个季度" if len(gaps) > 2 else "")
-        notes.append(f"{shown}未填报,按0计")
-    elif stale and not c.flow_sum:
-        notes.append(f"{J.label}未填报,按{VP.label}的值判断")
-    level = _level_phrase(c, J, VP, actual)
+        base, base_note = 0.0, "年度量按自然年累计,基线为0"
+    actual, gaps = _level(c, judged_q, value_q, obs)
+    decided = dict(actual=actual, value_quarter=value_q, judged_quarter=judged_q, final=final, baseline=base,
+                   baseline_note=base_note, standin=standin, gaps=tuple(gaps))
 
-    # Target resolved for this quarter.
-    ref_val = None
+    # The target resolved for this quarter.
+    ref_val = ref_q = None
     if k is Kind.relative_reference:
-        ref_q = max((q for q in c.ref if q <= J), default=None)
+        ref_q = max((q for q in c.ref if q <= judged_q), default=None)
         if ref_q is None:
-            return _result(c, E, Status.no_data, f"{level};缺少参照值,无法判定", value_period=VP, actual=actual,
-                           baseline=b, baseline_note=b_note, stale=stale, trend=_trend(c, VP))
+            return Decision(Status.no_data, missing="reference", **decided)
         ref_val = c.ref[ref_q]
-        if ref_q != J:
-            notes.append(f"{J.label}参照值缺失,取{ref_q.label}的参照值")
         target = t.factor * ref_val
     elif k is Kind.relative_baseline:
-        if b is None or standin_q == VP:
-            return _result(c, E, Status.no_data, f"{level};缺少基线值,无法计算目标(须登记基线)",
-                           value_period=VP, actual=actual, baseline_note=b_note, stale=stale, trend=_trend(c, VP))
-        target = t.factor * b
+        if base is None or standin == value_q:
+            # Nothing (else) to double: no target, and no stand-in either.
+            return Decision(Status.no_data, missing="baseline", **{**decided, "baseline": None, "standin": None})
+        target = t.factor * base
     elif k is Kind.range:
         target = t.min
     else:
         target = t.value
-    tgt = _target_text(c, target, ref_val, b)
 
     # Expected level and progress ratio.
-    zero = False
+    n = 0
     if k is Kind.annual:
-        n = len(_quarters_in_year(c, J))
+        n = len(_quarters_in_year(c, judged_q))
         expected = target * n / 4
         judged = expected if final else target
-        if final and n < 4:
-            tgt = f"按截止季度折算的年度目标{c.fmt(judged)}({fmt_number(target, c.ind.decimals)}{c.ind.unit}/年×{n}/4)"
-        else:
-            tgt = f"年度目标{c.fmt(target)}"
         p, zero = _p_hold(c, actual, expected)
     elif k is Kind.rate:
         expected = judged = target
         p, zero = _p_hold(c, actual, target)
     else:
         judged = target
-        if b is None:   # unreachable for stock kinds (VP has a value), kept for safety
-            b, b_date = actual, VP.end
+        if base is None:   # unreachable for stock kinds (value_q has a value), kept for safety
+            base, base_date = actual, value_q.end
+            decided["baseline"] = base
         if final:
             expected = target
         else:
-            span_days = (c.deadline - b_date).days
-            frac = 1.0 if span_days <= 0 else min(1.0, max(0.0, (J.end - b_date).days / span_days))
-            expected = b + (target - b) * frac
-        p, zero = _p_line(c, actual, b, expected)
+            span_days = (c.deadline - base_date).days
+            frac = 1.0 if span_days <= 0 else min(1.0, max(0.0, (judged_q.end - base_date).days / span_days))
+            expected = base + (target - base) * frac
+        p, zero = _p_line(c, actual, base, expected)
     p = round(_safe(p), _P_DIGITS)
 
     met = c.meets(actual, judged)
     if final:
         status = Status.achieved if met else Status.missed
-    elif met and k is not Kind.rate and (c.inc or k is not Kind.annual or J.q == 4):
+    elif met and k is not Kind.rate and (c.inc or k is not Kind.annual or judged_q.q == 4):
         status = Status.achieved   # a rate must keep holding; a yearly cap is known only at year end
     else:
         status = _classify(c, p)
+    reached_after = None
+    if status is Status.missed and not c.flow_sum:
+        reached_after = next((q for q in sorted(c.obs) if judged_q < q <= evaluated and c.meets(c.obs[q], judged)),
+                             None)
+    return Decision(status, target=target, reference=ref_val, reference_quarter=ref_q, judged_against=judged,
+                    expected=expected, p=p, zero_change=zero, met=met, quarters_counted=n,
+                    reached_after=reached_after, **decided)
 
-    # Explanation.
+
+def _explain(c: _Ctx, d: Decision) -> str:
+    """The one line of Chinese that says a decision (docs/status-method.md §6)."""
+    t, k, status = c.ind.target, c.kind, d.status
+    level = _level_phrase(c, d.judged_quarter, d.value_quarter, d.actual)
+    notes = []
+    if d.gaps:
+        gaps = d.gaps
+        shown = "、".join(q.label for q in gaps[:2]) + (f"等{len(gaps)}个季度" if len(gaps) > 2 else "")
+        notes.append(f"{shown}未填报,按0计")
+    elif d.stale and not c.flow_sum:
+        notes.append(f"{d.judged_quarter.label}未填报,按{d.value_quarter.label}的值判断")
+    if d.missing == "reference":
+        return f"{level};缺少参照值,无法判定"
+    if d.missing == "baseline":
+        return f"{level};缺少基线值,无法计算目标(须登记基线)"
+    if d.reference_quarter is not None and d.reference_quarter != d.judged_quarter:
+        notes.append(f"{d.judged_quarter.label}参照值缺失,取{d.reference_quarter.label}的参照值")
+
+    target, judged = d.target, d.judged_against
+    tgt = _target_text(c, target, d.reference, d.baseline)
+    if k is Kind.annual:
+        if d.final and d.quarters_counted < 4:
+            tgt = (f"按截止季度折算的年度目标{c.fmt(judged)}"
+                   f"({fmt_number(target, c.ind.decimals)}{c.ind.unit}/年×{d.quarters_counted}/4)")
+        else:
+            tgt = f"年度目标{c.fmt(target)}"
+
     dl = date_label(c.deadline)
     if status is Status.achieved:
-        verb = "已达到" if abs(actual - judged) <= _TOL * max(1.0, abs(judged)) else ("已超过" if c.inc else "已低于")
+        verb = ("已达到" if abs(d.actual - judged) <= _TOL * max(1.0, abs(judged))
+                else ("已超过" if c.inc else "已低于"))
         main = f"{level},{verb}{tgt}"
-        if final:
+        if d.final:
             main = f"截止{dl}:{main}"
     elif status is Status.missed:
         verb = ("未超过" if c.inc else "未低于") if t.strict else "未达到"
         main = f"截止{dl}:{level},{verb}{tgt}"
-        late = [q for q in sorted(c.obs) if J < q <= E and not c.flow_sum and c.meets(c.obs[q], judged)]
-        if late:
-            notes.append(f"截止后已于{late[0].label}达到目标,仍按截止时判定")
+        if d.reached_after is not None:
+            notes.append(f"截止后已于{d.reached_after.label}达到目标,仍按截止时判定")
     elif k is Kind.rate:
-        verb = "达到" if met else "未达到"
+        verb = "达到" if d.met else "未达到"
         if t.strict:
-            verb = ("已超过" if c.inc else "已低于") if met else ("未超过" if c.inc else "未低于")
-        main = f"{level},{verb}{tgt},完成进度{fmt_percent(p)}"
+            verb = ("已超过" if c.inc else "已低于") if d.met else ("未超过" if c.inc else "未低于")
+        main = f"{level},{verb}{tgt},完成进度{fmt_percent(d.p)}"
     else:
         if k is Kind.annual:
             shown_tgt = f"目标{fmt_number(target, c.ind.decimals)}{c.ind.unit}/年"
@@ -509,16 +590,12 @@ def _judge(c: _Ctx, E: Quarter, J: Quarter, VP: Quarter, obs: dict[Quarter, floa
             shown_tgt = f"{tgt},{dl}前"
         if t.strict:
             shown_tgt = shown_tgt.replace("目标", "目标须" + ("超过" if c.inc else "低于"), 1)
-        main = f"{level},按进度应达{c.fmt(expected)}({shown_tgt}),完成进度{fmt_percent(p)}"
-        if zero:
+        main = f"{level},按进度应达{c.fmt(d.expected)}({shown_tgt}),完成进度{fmt_percent(d.p)}"
+        if d.zero_change:
             notes.append("按进度应达值未超出基线,按是否达到应达值计")
-    if k is Kind.range and t.max is not None and actual > t.max + _TOL * max(1.0, abs(t.max)):
+    if k is Kind.range and t.max is not None and d.actual > t.max + _TOL * max(1.0, abs(t.max)):
         notes.append(f"超过区间上限{c.fmt(t.max)}")
-
-    proj, proj_meets = (None, None) if final else _projection(c, J, obs, target, b if c.flow_sum else None)
-    return _result(c, E, status, ";".join([main, *notes]), value_period=VP, actual=actual, expected=expected,
-                   target=judged, p=p, trend=_trend(c, VP), projection=proj, projection_meets=proj_meets,
-                   baseline=b, baseline_note=b_note, stale=stale)
+    return ";".join([main, *notes])
 
 
 def _target_text(c: _Ctx, target: float, ref_val: Optional[float], b: Optional[float]) -> str:
@@ -536,13 +613,13 @@ def _target_text(c: _Ctx, target: float, ref_val: Optional[float], b: Optional[f
     return f"目标{c.fmt(target)}"
 
 
-def _trend(c: _Ctx, VP: Quarter) -> Optional[str]:
+def _trend(c: _Ctx, value_q: Quarter) -> Optional[str]:
     """Direction of the level (not of goodness) versus the previous quarter."""
     if c.flow_sum:   # running level minus previous running level = this quarter's flow
-        delta = c.obs.get(VP)
+        delta = c.obs.get(value_q)
     else:
-        prev = c.obs.get(VP.prev())
-        delta = None if prev is None or VP not in c.obs else c.obs[VP] - prev
+        prev = c.obs.get(value_q.prev())
+        delta = None if prev is None or value_q not in c.obs else c.obs[value_q] - prev
     if delta is None:
         return None
     d = round(delta, c.ind.decimals)
@@ -564,11 +641,11 @@ def _fit(points: list[tuple[date, float]], at: date) -> Optional[float]:
     return _safe(my + slope * ((at - x0).days - mx))
 
 
-def _projection(c: _Ctx, J: Quarter, obs: dict[Quarter, float], target: float,
+def _projection(c: _Ctx, judged_q: Quarter, obs: dict[Quarter, float], target: float,
                 opening: Optional[float]) -> tuple[Optional[float], Optional[bool]]:
     """Level projected to the deadline from up to four latest reported quarters.
     Annual amounts: the year's total projected to year end (or the deadline quarter in the deadline year)."""
-    qs = sorted(q for q in obs if q <= J)[-4:]
+    qs = sorted(q for q in obs if q <= judged_q)[-4:]
     if len(qs) < 2:
         return None, None
     if c.flow_sum:
@@ -578,10 +655,10 @@ def _projection(c: _Ctx, J: Quarter, obs: dict[Quarter, float], target: float,
     else:
         pts = [(q.end, obs[q]) for q in qs]
     if c.kind is Kind.annual:
-        horizon = c.dq if J.year == c.dq.year else Quarter(J.year, 4)
+        horizon = c.dq if judged_q.year == c.dq.year else Quarter(judged_q.year, 4)
         # The fitted slope of the running total is the pace per day; add it to this year's total.
-        at_horizon, at_now = _fit(pts, horizon.end), _fit(pts, J.end)
-        ytd = sum(obs.get(q, 0.0) for q in _quarters_in_year(c, J))
+        at_horizon, at_now = _fit(pts, horizon.end), _fit(pts, judged_q.end)
+        ytd = sum(obs.get(q, 0.0) for q in _quarters_in_year(c, judged_q))
         proj = ytd + (at_horizon - at_now) if at_horizon is not None and at_now is not None else None
         goal = target * len(_quarters_in_year(c, horizon)) / 4 if horizon == c.dq else target
     else:
@@ -594,24 +671,24 @@ def _projection(c: _Ctx, J: Quarter, obs: dict[Quarter, float], target: float,
 
 # ---------------------------------------------------------------- milestones
 
-def _milestone(c: _Ctx, E: Quarter) -> Result:
+def _milestone(c: _Ctx, evaluated: Quarter) -> Result:
     """Done (value >= 1) or not; no quarterly figure is needed."""
-    reported = {q: v for q, v in c.obs.items() if q <= E}
+    reported = {q: v for q, v in c.obs.items() if q <= evaluated}
     done = min((q for q, v in reported.items() if v >= 1 - _TOL), default=None)
-    final = E >= c.dq
+    final = evaluated >= c.dq
     dl = date_label(c.deadline)
     vp = done or (max(reported) if reported else None)
     common = dict(value_period=vp, actual=1.0 if done else (0.0 if reported else None), target=1.0)
     if final:
         if done is not None and done <= c.dq:
-            return _result(c, E, Status.achieved, f"已于{done.label}完成(截止{dl})", p=1.0, **common)
+            return _result(c, evaluated, Status.achieved, f"已于{done.label}完成(截止{dl})", p=1.0, **common)
         if done is not None:
-            # The method: done in or before the evaluation quarter is achieved; lateness is said, not hidden.
-            return _result(c, E, Status.achieved, f"已于{done.label}完成,晚于截止日期{dl}(逾期完成)",
+            # Done, but after the deadline: its own status, so no board, report or count shows it as on time.
+            return _result(c, evaluated, Status.achieved_late, f"已于{done.label}完成,晚于截止日期{dl}(逾期完成)",
                            p=1.0, **common)
-        return _result(c, E, Status.missed, f"截止{dl}仍未完成", p=0.0, **common)
+        return _result(c, evaluated, Status.missed, f"截止{dl}仍未完成", p=0.0, **common)
     if done is not None:
-        return _result(c, E, Status.achieved, f"已于{done.label}完成", p=1.0, **common)
-    if c.deadline <= E.next().end:
-        return _result(c, E, Status.warning, f"将于{dl}到期,尚未报告完成", p=0.0, **common)
-    return _result(c, E, Status.not_due, f"未到期(截止{dl}),尚未报告完成", **common)
+        return _result(c, evaluated, Status.achieved, f"已于{done.label}完成", p=1.0, **common)
+    if c.deadline <= evaluated.next().end:
+        return _result(c, evaluated, Status.warning, f"将于{dl}到期,尚未报告完成", p=0.0, **common)
+    return _result(c, evaluated, Status.not_due, f"未到期(截止{dl}),尚未报告完成", **common)

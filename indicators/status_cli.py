@@ -1,27 +1,30 @@
 """``status`` command: evaluate every indicator of a scheme and print JSON or a table.
 
     python -m indicators status --scheme anning --as-of 2024-06-30 --format table \
-        [--observations values.csv] [--region 安宁市]
+        --observations values.csv [--region 安宁市]
 
 Values come from ``--observations`` (CSV: indicator_id,period,value[,note];
 UTF-8 with or without BOM; a row whose indicator_id is a reference series id of
-the scheme gives that series' value) or else from the database at DATABASE_URL.
+the scheme gives that series' value). The domain package reads no database: the
+same command on the stored values is ``python -m data status`` (data/status_cmd.py),
+which reuses :func:`configure` and :func:`render` from here.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import json
-import os
 import sys
 import unicodedata
+from datetime import date
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from .model import Kind
 from .periods import Quarter, parse_date
 from .registry import SCHEMES_DIR, Registry, RegistryInvalid, load_registry
-from .status import Result, evaluate_many, fmt_number, fmt_percent
+from .status import Result, evaluate_many, fmt_percent
+from .values import fmt_quantity
 from .values import NumberError, parse_number
 
 REQUIRED_COLUMNS = ("indicator_id", "period", "value")
@@ -32,12 +35,15 @@ class CliError(Exception):
     """A user error: printed as one message, exit status 1."""
 
 
-def _configure(p: argparse.ArgumentParser) -> None:
+def configure(p: argparse.ArgumentParser, observations: bool = True) -> None:
+    """The command's arguments; ``observations=False`` for the database command (data/status_cmd.py)."""
     p.add_argument("--scheme", required=True, help="scheme id, e.g. anning")
     p.add_argument("--as-of", required=True, dest="as_of", help="date YYYY-MM-DD; the latest quarter ended by then is evaluated")
     p.add_argument("--format", choices=("json", "table"), default="table")
-    p.add_argument("--observations", metavar="FILE.csv", help="CSV with columns indicator_id,period,value,note")
-    p.add_argument("--region", help="region name (default: the scheme's region); used with the database")
+    if observations:
+        p.add_argument("--observations", metavar="FILE.csv", required=True,
+                       help="CSV with columns indicator_id,period,value,note (stored values: python -m data status)")
+    p.add_argument("--region", help="region name (default: the scheme's region)")
     p.add_argument("--registry", metavar="DIR", default=str(SCHEMES_DIR), help="directory of scheme YAML files")
 
 
@@ -45,7 +51,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``status`` sub-command to an ``argparse`` subparsers object."""
     p = subparsers.add_parser("status", help="traffic-light status of every indicator of a scheme",
                               description="Evaluate every indicator of a scheme as of a date.")
-    _configure(p)
+    configure(p)
     p.set_defaults(func=run)
     return p
 
@@ -53,7 +59,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m indicators status",
                                      description="Evaluate every indicator of a scheme as of a date.")
-    _configure(parser)
+    configure(parser)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:   # argparse has printed its message
@@ -61,9 +67,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return run(args)
 
 
-def run(args: argparse.Namespace) -> int:
+# (scheme id, region) -> (observations, references, baselines)
+Values = Callable[[str, str], tuple[dict, dict, Optional[dict]]]
+
+
+def run(args: argparse.Namespace, values: Optional[Values] = None) -> int:
+    """Print the statuses; ``values`` reads them (default: the --observations CSV). Exit 1 on a user error."""
     try:
-        text = _run(args)
+        text = render(args, values)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -71,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> str:
+def render(args: argparse.Namespace, values: Optional[Values] = None) -> str:
     try:
         as_of = parse_date(args.as_of)
     except ValueError:
@@ -84,37 +95,22 @@ def _run(args: argparse.Namespace) -> str:
     if scheme is None:
         raise CliError(f"unknown scheme {args.scheme!r} (known: {', '.join(sorted(registry.schemes)) or 'none'})")
     region = args.region or scheme.region
-    baselines = None
-    if args.observations:
+    if values is None:
         observations, references = read_observations_csv(args.observations, registry, scheme.id)
+        baselines = None
     else:
-        observations, references, baselines = _from_database(scheme.id, region)
-    results = evaluate_many(registry, scheme.id, observations, as_of, references, baselines)
-    if args.format == "json":
+        observations, references, baselines = values(scheme.id, region)
+    return format_results(registry, scheme.id, region, as_of, args.format,
+                          evaluate_many(registry, scheme.id, observations, as_of, references, baselines))
+
+
+def format_results(registry: Registry, scheme_id: str, region: str, as_of: date, fmt: str,
+                   results: Sequence[Result]) -> str:
+    if fmt == "json":
         return json.dumps([_row(r, registry) for r in results], ensure_ascii=False, indent=2)
+    scheme = registry.schemes[scheme_id]
     title = f"{scheme.name} · {region} · 评估期 {Quarter.latest_ended(as_of).label}(截至{as_of.isoformat()})"
     return title + "\n" + format_table(results, registry)
-
-
-def _from_database(scheme_id: str, region: str):
-    try:
-        from data.db import DEFAULT_URL
-        from data.store import Store   # lazy: indicators/ stays free of SQLAlchemy
-    except ImportError as exc:
-        raise CliError(f"cannot read the database: {exc}") from None
-    url = os.environ.get("DATABASE_URL") or DEFAULT_URL  # the same default as the app and `python -m data`
-    if url.startswith("sqlite:///"):
-        path = Path(url[len("sqlite:///"):])
-        path = path if path.is_absolute() else Path(__file__).resolve().parent.parent / path
-        if not path.exists():  # reading must not create an empty database
-            raise CliError(f"database {path} does not exist (set DATABASE_URL, or run `python -m data init`)")
-    try:
-        store = Store.from_url(url)
-        return (store.observations(scheme_id, region), store.references(scheme_id, region),
-                store.baselines(scheme_id, region))
-    except Exception as exc:  # a missing schema or an unreachable server: say so, no traceback
-        raise CliError(f"cannot read the database at DATABASE_URL ({exc.__class__.__name__}): "
-                       "run `python -m data init` first") from None
 
 
 def _row(r: Result, registry: Registry) -> dict:
@@ -208,7 +204,7 @@ def format_table(results: Sequence[Result], registry: Registry) -> str:
     rows = []
     for r in results:
         ind = registry.indicators[r.indicator_id]
-        value = (lambda x: "—" if x is None else fmt_number(x, ind.decimals) + ind.unit)
+        value = (lambda x: fmt_quantity(x, ind))  # noqa: E731
         rows.append([r.indicator_id, ind.name, r.status.label + ("*" if r.stale else ""),
                      value(r.actual), value(r.target), fmt_percent(r.p)])
     widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]

@@ -1,7 +1,10 @@
-"""Checks on a single reported value (pure; used by the entry forms and the importer).
+"""A value read and written: the one parser, the one formatter, and the checks on a
+reported value (pure; used by the entry forms, the importer, the engine, pages and exports).
 
 ``check_value`` gives hard errors (the value cannot be saved); ``plausibility``
-gives warnings that need a note (备注) before the value is saved.
+gives warnings that need a note (备注) before the value is saved. ``fmt_number`` /
+``fmt_quantity`` write every figure the product shows; Excel cells carry the number
+itself with :func:`excel_number_format`.
 """
 from __future__ import annotations
 
@@ -25,6 +28,35 @@ _NUMBER_RE = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+")
 # every stored value inside NUMERIC(20,6) and inside the exact range of a double.
 MAX_ABS_VALUE = Decimal(10) ** 12
 GROWTH_FACTOR = 3  # a value above 3× last quarter's asks for an explanation
+
+
+COUNT_FRACTION_DIGITS = 2  # a count's derived amount (45 × 1/2 = 22.5) keeps its fraction
+
+
+def fmt_number(x: Optional[float], decimals: int) -> str:
+    """A figure with thousands separators and at most its unit's decimals, trailing zeros dropped
+    (1,234 · 92% · 1.5亿元); a count (0 decimals) shows a derived fraction such as 22.5."""
+    if x is None:
+        return "—"
+    if decimals == 0 and abs(x - round(x)) < 1e-6:
+        return f"{int(round(x)):,}"
+    text = f"{x:,.{max(decimals, COUNT_FRACTION_DIGITS if decimals == 0 else 0)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def fmt_quantity(x: Optional[float], indicator: Indicator) -> str:
+    """A figure and its unit, no space between (34件, 92%, 1.5亿元); "—" when there is none."""
+    return "—" if x is None else fmt_number(x, indicator.decimals) + indicator.unit
+
+
+def excel_number_format(indicator: Indicator, suffix: str = "") -> str:
+    """The number format of a spreadsheet cell holding a figure of ``indicator``: the number stays a
+    number (sums and sorting work), with its unit's decimals (fixed: Excel would show "92." for
+    an optional-digit format) and its unit and ``suffix`` as text."""
+    decimals = indicator.decimals
+    digits = "#,##0" + ("." + "0" * decimals if decimals else "")
+    literal = (indicator.unit + suffix).replace('"', "")
+    return f'{digits}"{literal}"' if literal else digits
 
 
 @dataclass(frozen=True)

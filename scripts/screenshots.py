@@ -34,6 +34,8 @@ PAGES = [
     # A quarter under review: figures marked 待审核 / 未报送 (docs/entry.md, data status).
     ("overview_review", "/?scheme=luzhou&q=2025Q4"),
     ("detail_review", "/indicator/luzhou_ip_strong_enterprises?q=2025Q4"),
+    # Issue 18: a target resting on a stand-in baseline (no baseline entered) says so.
+    ("detail_standin", "/indicator/anning_trademark_registrations_valid?q=2025Q2"),
     ("units", "/units?scheme=anning&q=2025Q2"),
     ("stages", "/stages?scheme=anning&q=2025Q2"),
     ("registry", "/registry"),

@@ -11,7 +11,8 @@ CSS = (Path(__file__).resolve().parent.parent / "assets" / "vendor" / "bootstrap
 # From the pages' classNames and the components they use (dbc Navbar, Nav, Alert, Button, Input,
 # Select, InputGroup, RadioItems, Switch, Table, Card, Pagination, Badge, Row/Col).
 USED = [
-    "navbar", "navbar-dark", "navbar-brand", "navbar-nav", "navbar-expand-md", "nav-link", "container-fluid",
+    "navbar", "navbar-dark", "navbar-brand", "navbar-nav", "navbar-expand-md", "nav-link", "navbar-toggler",
+    "navbar-toggler-icon", "navbar-collapse", "collapse", "container-fluid",
     "row", "col", "col-md-5", "col-lg-3", "g-2", "g-3",
     "btn", "btn-primary", "btn-outline-secondary", "btn-link", "btn-sm", "btn-close",
     "form-control", "form-select", "form-label", "form-text", "form-check", "form-check-input", "form-switch",

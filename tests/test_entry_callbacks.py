@@ -243,7 +243,7 @@ def test_second_save_with_the_same_version_is_refused_and_shows_the_first(servic
     second = forms.save_form(service, BOB, c, bob_inputs, metas, today=TODAY)
     assert not second.ok and second.saved == 0
     msg = texts(second, TRANSFERS)
-    assert "该值已被alice于" in msg and "修改为20 次" in msg and "您填写的内容仍保留在输入框中" in msg
+    assert "该值已被alice于" in msg and "修改为20次" in msg and "您填写的内容仍保留在输入框中" in msg
     assert "1项已被他人修改" in second.alert[1]
     assert value(service, TRANSFERS) == 20.0 and value(service, CUSTODY) == 7.0  # all or nothing
     assert service.store.data_version() == before
@@ -488,8 +488,10 @@ def test_good_upload_is_previewed_then_committed_all_at_once(service):
     assert service.store.data_version() == before  # a preview writes nothing
     changed = {c.indicator_id: (c.old_value, c.new_value, c.action) for c in preview.changed}
     assert changed == {CUSTODY: (7.0, 9.0, "update"), TRANSFERS: (15.0, 16.0, "update")}
-    assert len(preview.changes) == 12  # the unchanged rows are listed too
-    assert preview.summary() == "预览(尚未写入):新增0条,修改2条,不变10条。"
+    # The unchanged rows are listed too: every figure of the unit's template (13 since issue 18
+    # registered Luzhou's 信息共享机制, led by 市市场监管局).
+    assert len(preview.changes) == 13
+    assert preview.summary() == "预览(尚未写入):新增0条,修改2条,不变11条。"
 
     stale = forms.commit_upload(service, ALICE, LZ, LZ_REGION, contents, "模板.xlsx", "0" * 64, today=TODAY)
     assert not stale.committed and "预览之后数据已发生变化" in stale.errors[0]

@@ -165,6 +165,40 @@ def test_regions_page_ranks_and_links_carry_the_region(sqlite_url, registry):
     assert BEHIND in text and AHEAD not in text
 
 
+def test_regions_export_lists_every_shown_region_with_numbers(sqlite_url, registry):
+    """导出Excel: the regions the search and order list (all pages), indexes as numbers."""
+    import base64
+    import io
+
+    from openpyxl import load_workbook
+
+    from dashboard import Settings, create_app
+    from data.db import make_engine, upgrade
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    bulk_load(engine, "anning", registry.indicators,
+              {AHEAD: _scaled(registry, 1.25), BEHIND: _scaled(registry, 0.5)}, "测试")
+    engine.dispose()
+    app = create_app(Settings(database_url=sqlite_url, secret_key="t", login_disabled=True))
+    client = app.server.test_client()
+    cb = payloads.Callbacks(client.get("/_dash-dependencies").get_json())
+    values = {"rn-export.n_clicks": 1, "rn-scheme.value": "anning", "rn-quarter.value": str(Q),
+              "rn-search.value": "", "rn-order.value": "asc"}
+    r = client.post(payloads.UPDATE_PATH, json=cb.body("rn-download.data", values))
+    out = r.get_json()["response"]
+    assert out["rn-export-note"]["children"] == "已导出 2 个地区"
+    ws = load_workbook(io.BytesIO(base64.b64decode(out["rn-download"]["data"]["content"]))).active
+    assert [c.value for c in ws[4]][:4] == ["排名", "地区", "完成指数", "达标率(%)"]
+    assert [ws.cell(row=5, column=2).value, ws.cell(row=6, column=2).value] == [BEHIND, AHEAD]   # worst first
+    assert isinstance(ws.cell(row=5, column=3).value, (int, float))
+    assert ws.cell(row=6, column=3).value > ws.cell(row=5, column=3).value
+
+    r = client.post(payloads.UPDATE_PATH, json=cb.body("rn-download.data", {**values, "rn-search.value": "无此地"}))
+    out = r.get_json()["response"]
+    assert out["rn-export-note"]["children"] == "没有可导出的地区:请修改查找条件。" and "rn-download" not in out
+
+
 def _find(node, key):
     if isinstance(node, dict):
         for k, v in node.items():

@@ -47,13 +47,21 @@ def test_rollup_counts_share_and_index():
     out = rollup(RESULTS, lambda r: "all")
     assert list(out) == ["all"]
     r = out["all"]
-    assert r.counts == {S.achieved: 1, S.on_track: 1, S.warning: 1, S.behind: 2, S.missed: 1, S.no_data: 1, S.not_due: 1}
+    assert r.counts == {S.achieved: 1, S.achieved_late: 0, S.on_track: 1, S.warning: 1, S.behind: 2, S.missed: 1,
+                        S.no_data: 1, S.not_due: 1}
     assert (r.total, r.due) == (8, 7)
     assert r.share_achieved == pytest.approx(1 / 7, abs=1e-4)
     # (1 + 1 + 0.9 + 0.5 + 0.7 + 0 + 0) / 7 = 4.1 / 7
     assert r.completion_index == pytest.approx(58.6, abs=0.05)
     d = r.to_dict()
-    assert d["counts"]["not_due"] == 1 and len(d["counts"]) == 7
+    assert d["counts"]["not_due"] == 1 and len(d["counts"]) == len(S)
+
+
+def test_done_late_is_counted_apart_complete_but_not_on_time():
+    r = rollup([result("a", S.achieved, 1.0), result("b", S.achieved_late, 1.0)], lambda r: "k")["k"]
+    assert (r.counts[S.achieved], r.counts[S.achieved_late]) == (1, 1)
+    assert r.share_achieved == 0.5          # 达标 = on time
+    assert r.completion_index == 100.0      # but the task is done
 
 
 def test_nothing_due_gives_none():

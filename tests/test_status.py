@@ -189,7 +189,7 @@ CASES = [
 
     # ---- rate: must hold every period, p = actual / target
     ("rate-holds-on-track", "rate", {}, obs(q2024_2=100), date(2024, 6, 30), None, S.on_track, {"p": 1.0},
-     ["2024年第2季度为100.00%,达到目标100.00%"]),
+     ["2024年第2季度为100%,达到目标100%"]),
     ("rate-p-exactly-0.8", "rate", {}, obs(q2024_2=80), date(2024, 6, 30), None, S.warning, {"p": 0.8}, []),
     ("rate-behind", "rate", {}, obs(q2024_2=79), date(2024, 6, 30), None, S.behind, {}, []),
     ("rate-deadline-achieved", "rate", {}, obs(q2025_4=100), date(2025, 12, 31), None, S.achieved, {}, []),
@@ -201,7 +201,7 @@ CASES = [
      date(2024, 6, 30), None, S.on_track, {"p": 1.25}, []),
 
     # ---- share: a level to reach by the deadline
-    ("share-achieved", "share", {}, obs(q2024_2=30), date(2024, 6, 30), None, S.achieved, {}, ["2024年第2季度为30.00%"]),
+    ("share-achieved", "share", {}, obs(q2024_2=30), date(2024, 6, 30), None, S.achieved, {}, ["2024年第2季度为30%"]),
     ("share-on-track", "share", {}, obs(q2024_2=22), date(2024, 6, 30), None, S.on_track, {}, []),
     ("share-behind", "share", {}, obs(q2024_2=12), date(2024, 6, 30), None, S.behind, {}, []),
     ("share-missed", "share", {}, obs(q2025_4=29), date(2025, 12, 31), None, S.missed, {}, []),
@@ -217,9 +217,9 @@ CASES = [
 
     # ---- relative to a reference series: target = 2 × reference of the same quarter
     ("relref-exactly-at-target", "relative_reference", {}, obs(q2024_2=10), date(2024, 6, 30), obs(q2024_2=5),
-     S.achieved, {"target": 10}, ["已达到目标10.00件/万人(参照值5.00件/万人的2倍)"]),
+     S.achieved, {"target": 10}, ["已达到目标10件/万人(参照值5件/万人的2倍)"]),
     ("relref-strict-equal", "relative_reference", {"target": {"factor": 2, "reference": "ref", "strict": True}},
-     obs(q2024_2=10), date(2024, 6, 30), obs(q2024_2=5), S.on_track, {}, ["目标须超过10.00件/万人"]),
+     obs(q2024_2=10), date(2024, 6, 30), obs(q2024_2=5), S.on_track, {}, ["目标须超过10件/万人"]),
     ("relref-behind", "relative_reference", {}, obs(q2024_2=4), date(2024, 6, 30), obs(q2024_2=5), S.behind, {}, []),
     ("relref-earlier-reference", "relative_reference", {}, obs(q2024_2=10.5), date(2024, 6, 30), obs(q2024_1=5.2),
      S.achieved, {"target": 10.4}, ["2024年第2季度参照值缺失,取2024年第1季度的参照值"]),
@@ -248,7 +248,7 @@ CASES = [
     ("ms-due-next-quarter-warning", "milestone", {}, {}, date(2025, 3, 31), None, S.warning, {}, ["将于2025年6月30日到期"]),
     ("ms-deadline-quarter-missed", "milestone", {}, obs(q2025_1=0), date(2025, 6, 30), None, S.missed, {}, ["截止2025年6月30日仍未完成"]),
     ("ms-deadline-quarter-done", "milestone", {}, obs(q2025_2=1), date(2025, 6, 30), None, S.achieved, {}, []),
-    ("ms-done-late", "milestone", {}, obs(q2025_3=1), date(2025, 9, 30), None, S.achieved, {}, ["逾期完成"]),
+    ("ms-done-late", "milestone", {}, obs(q2025_3=1), date(2025, 9, 30), None, S.achieved_late, {}, ["逾期完成"]),
     ("ms-mid-quarter-deadline", "milestone", {"deadline": date(2025, 7, 31)}, {}, date(2025, 6, 30), None, S.warning, {}, []),
     ("ms-before-start", "milestone", {}, obs(q2022_4=1), date(2022, 12, 31), None, S.not_due, {}, []),
 ]
@@ -354,8 +354,12 @@ def test_no_projection_after_deadline():
     assert r.projection is None
 
 
+# The one formatter (indicators.values.fmt_number, also the pages' and exports'): thousands
+# separators, the unit's decimals without trailing zeros, a count's derived fraction kept.
 @pytest.mark.parametrize("x,decimals,text", [(720.0, 0, "720"), (22.5, 0, "22.5"), (11.25, 0, "11.25"),
-                                             (1.5, 2, "1.50"), (0.0, 0, "0"), (None, 0, "—"), (12.34, 1, "12.3")])
+                                             (1.5, 2, "1.5"), (0.0, 0, "0"), (None, 0, "—"), (12.34, 1, "12.3"),
+                                             (1234.0, 0, "1,234"), (6500.0, 0, "6,500"), (92.0, 2, "92"),
+                                             (1234.5, 2, "1,234.5")])
 def test_fmt_number(x, decimals, text):
     assert fmt_number(x, decimals) == text
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from data.__main__ import main as data_main
 from indicators import status_cli
 
 SCHEME_YAML = """
@@ -141,7 +142,7 @@ def test_missing_file(registry_dir, tmp_path, capsys):
 def test_missing_database_is_not_created(registry_dir, capsys, monkeypatch, tmp_path):
     missing = tmp_path / "none.db"
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{missing}")
-    assert cli(registry_dir, "--scheme", "t", "--as-of", "2024-06-30") == 1
+    assert data_main(["status", "--registry", str(registry_dir), "--scheme", "t", "--as-of", "2024-06-30"]) == 1
     err = capsys.readouterr().err
     assert "does not exist" in err and "DATABASE_URL" in err
     assert not missing.exists()
@@ -151,8 +152,25 @@ def test_database_without_schema(registry_dir, capsys, monkeypatch, tmp_path):
     empty = tmp_path / "empty.db"
     empty.write_bytes(b"")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{empty}")
-    assert cli(registry_dir, "--scheme", "t", "--as-of", "2024-06-30") == 1
+    assert data_main(["status", "--registry", str(registry_dir), "--scheme", "t", "--as-of", "2024-06-30"]) == 1
     assert "python -m data init" in capsys.readouterr().err
+
+
+def test_the_domain_command_reads_no_database_it_asks_for_a_file(registry_dir, capsys):
+    # The stored values are read by `python -m data status`; without --observations argparse says so.
+    assert cli(registry_dir, "--scheme", "t", "--as-of", "2024-06-30") == 2
+    assert "--observations" in capsys.readouterr().err
+
+
+def test_the_domain_package_imports_no_data_layer_dash_or_sql():
+    import ast
+    root = Path(status_cli.__file__).parent
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            for name in names:
+                assert name.split(".")[0] not in ("data", "dashboard", "dash", "sqlalchemy", "flask"), (path.name, name)
 
 
 def test_missing_required_argument(registry_dir, capsys):
@@ -164,7 +182,8 @@ def test_invalid_registry(tmp_path, capsys):
     d = tmp_path / "bad"
     d.mkdir()
     (d / "x.yaml").write_text("scheme: [", encoding="utf-8")
-    assert status_cli.main(["--registry", str(d), "--scheme", "t", "--as-of", "2024-06-30"]) == 1
+    assert status_cli.main(["--registry", str(d), "--scheme", "t", "--as-of", "2024-06-30",
+                            "--observations", str(d / "v.csv")]) == 1
     assert "invalid indicator registry" in capsys.readouterr().err
 
 

@@ -1,4 +1,4 @@
-"""`python -m indicators status` reading values from the database at DATABASE_URL."""
+"""`python -m data status`: the statuses from the values stored in the database at DATABASE_URL."""
 import json
 import subprocess
 import sys
@@ -19,7 +19,7 @@ def test_status_from_database(tmp_path):
     registry = load_registry()
     load_demo(Store(engine), registry)
     engine.dispose()
-    proc = subprocess.run([sys.executable, "-m", "indicators", "status", "--scheme", "anning", "--as-of", "2024-06-30",
+    proc = subprocess.run([sys.executable, "-m", "data", "status", "--scheme", "anning", "--as-of", "2024-06-30",
                            "--format", "json"], cwd=ROOT, env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -32,6 +32,6 @@ def test_status_from_database(tmp_path):
 def test_status_unknown_scheme_and_bad_date(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": "/usr/bin:/bin"}
     for args in (["--scheme", "nowhere", "--as-of", "2024-06-30"], ["--scheme", "anning", "--as-of", "2024-13-01"]):
-        proc = subprocess.run([sys.executable, "-m", "indicators", "status", *args], cwd=ROOT, env=env,
+        proc = subprocess.run([sys.executable, "-m", "data", "status", *args], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=60)
         assert proc.returncode != 0 and proc.stderr.strip()

@@ -45,7 +45,9 @@ def layout(service, search, indicator_id: str = ""):
             dcc.Store(id="dt-region", data=view.region),
             html.Div(id=ids.DT_STATUS, className="section"),
             html.Section([html.H2("完成情况走势", className="section-title"),
-                          dcc.Graph(id=ids.DT_CHART, config=_chart_config(ind, view))],
+                          dcc.Graph(id=ids.DT_CHART, config=_chart_config(ind, view),
+                                    # the first N labels are the stage names (assets/app.css, phones)
+                                    className=f"chart-stages-{len(service.scheme(ind.scheme).stages)}")],
                          className="section"),
             dbc.Row([
                 dbc.Col(html.Section([html.H2("填报记录", className="section-title"), html.Div(id=ids.DT_VALUES)],
@@ -136,6 +138,7 @@ def status_and_chart(service, ind, view: View):
         light(res.status, ind.id, size="light-lg", stale=res.stale),
         html.Span(res.explanation, className="explanation ms-2"),
         data_badge(review),
+        html.Div(res.baseline_pending_text, className="baseline-pending") if res.baseline_pending else None,
         html.Div(res.baseline_note, className="small text-muted") if res.baseline_note else None,
     ], className="status-line")
     return status, fig

@@ -81,7 +81,10 @@ def _board_parts(service, view: View):
     ordered = sorted(results, key=lambda r: rank[Status(r.status)])
     data = service.data_status(view.scheme_id, view.region, view.quarter)
     counts_html = ('<h2 class="section-title">指标状态统计</h2>' + markup.status_counts(counts, len(results))
-                   + markup.data_status_line(data) + markup.legend())
+                   + markup.data_status_line(data)
+                   + markup.baseline_pending_line(results, "/reference" + urlstate.build(scheme=view.scheme_id,
+                                                                                         region=view.region))
+                   + markup.legend())
     return counts_html, _board(service, view, ordered, data)
 
 
@@ -108,7 +111,8 @@ def _board(service, view: View, results, data) -> str:
                 f'<td class="ind-name">{markup.link(ind.name, href, "ind-link")}</td>'
                 f'<td class="nums"><span class="actual">{markup.escape(actual)}</span>'
                 f'{markup.data_badge(datastatus.mark(data.of(ind.id)))}'
-                f'<span class="text-muted"> / </span><span class="target">{markup.escape(target_text(ind))}</span></td>'
+                f'<span class="text-muted"> / </span><span class="target">{markup.escape(target_text(ind))}</span>'
+                f'{markup.baseline_pending_note(r)}</td>'
                 f'<td class="pcol">{markup.progress_bar(r.p, r.status)}</td>'
                 f'<td class="tcol">{markup.trend_arrow(r.trend)}</td>'
                 f'<td class="dcol">{ind.deadline:%Y-%m-%d}</td></tr>')

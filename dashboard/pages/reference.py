@@ -6,7 +6,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from indicators.model import KIND_LABELS, Kind
+from indicators.model import KIND_LABELS
 
 from ..entry import forms
 from .. import ids, urlstate
@@ -61,9 +61,30 @@ def _msg(msgs):
     return [html.Div(text, className=f"entry-msg-line {LEVEL_CLASS.get(level, '')}") for level, text in msgs]
 
 
+def _pending(service, sid, reg) -> dict:
+    """Indicator id -> the engine's result, for those whose baseline the office has yet to enter
+    (judged as of the monitoring pages' default quarter, whose stand-in the overview shows)."""
+    quarter = resolve(service, scheme_id=sid, region=reg).quarter
+    return {r.indicator_id: r for r in service.results(sid, reg, quarter) if r.baseline_pending}
+
+
+def _pending_list(service, pending: dict):
+    """The office's work list: "N项基线待录入", each with the stand-in now used."""
+    if not pending:
+        return html.P("所有需要基线的指标均已录入基期值。", className="small text-muted mb-2", id="rf-pending")
+    inds = service.registry.indicators
+    return html.Div([
+        html.Strong(f"{len(pending)}项基线待录入"),
+        html.Span(":以下指标的进度目前以填报值代替基线,请录入基期值。", className="small"),
+        html.Ul([html.Li(f"{inds[i].name}({r.baseline_pending_text})", **{"data-indicator": i})
+                 for i, r in pending.items()], className="small mb-2"),
+    ], className="baseline-pending-list", id="rf-pending", **{"data-pending": len(pending)})
+
+
 def _baselines(service, sid, reg, admin: bool):
     inds = forms.baseline_indicators(service, sid)
     stored = service.store.baseline_rows(sid, reg)
+    pending = _pending(service, sid, reg)
     rows = []
     for ind in inds:
         b = stored.get(ind.id)
@@ -72,11 +93,12 @@ def _baselines(service, sid, reg, admin: bool):
                 else {"version": None, "value": None, "as_of": "", "note": ""})
         reg_text = (f"{fmt_value(ind.baseline.value, ind)}(截至{ind.baseline.as_of:%Y-%m-%d})"
                     if ind.baseline else "—")
-        need = ind.kind is Kind.relative_baseline and b is None and ind.baseline is None
+        need = pending.get(ind.id)
         rows.append(html.Tr([
             html.Td([html.Div(ind.name, className="entry-name"),
                      html.Div(f"{KIND_LABELS[ind.kind.value]} · 单位:{ind.unit}", className="entry-hint"),
-                     html.Div("缺少基期值:相对基期的目标无法判断", className="msg-warning small") if need else None,
+                     html.Div(need.baseline_pending_text, className="msg-warning small baseline-pending-row")
+                     if need else None,
                      dcc.Store(id={"type": ids.RF_BASE_META, **pid}, data=meta)]),
             html.Td(reg_text, className="small"),
             html.Td(labelled(f"{ind.name}基期值", dbc.InputGroup(
@@ -95,6 +117,7 @@ def _baselines(service, sid, reg, admin: bool):
     return html.Section([
         html.H2("基期值", className="section-title"),
         html.P("这里录入的基期值优先于方案文件中的基线。修改会记入修改记录。", className="small text-muted mb-2"),
+        _pending_list(service, pending),
         dbc.Table([head, html.Tbody(rows)], size="sm", className="entry-table base-table", responsive=True),
         html.Div([dbc.Button("保存基期值", id=ids.RF_SAVE_BASE, color="primary", disabled=not admin),
                   html.Div(id=ids.RF_BASE_MSG, className="ms-2 flex-grow-1")], className="d-flex align-items-start"),

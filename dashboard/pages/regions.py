@@ -12,7 +12,7 @@ from statistics import median
 from typing import Optional
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, ctx, dcc, html
+from dash import Input, Output, State, ctx, dcc, html, no_update
 from flask import current_app
 
 from indicators.periods import Quarter
@@ -20,6 +20,7 @@ from indicators.statuses import SEVERITY
 
 from .. import ids, urlstate
 from ..components import light, status_counts
+from ..grid import rows_xlsx
 from ..region_rollup import RegionRanking, RegionSummary
 from .common import View, page_title, resolve, scheme_col, selector_col, subtitle_id
 
@@ -94,7 +95,11 @@ def layout(service, search, **_):
             html.Section(
                 [
                     html.Div([html.H2("各地区完成情况", className="section-title"),
-                              html.Span(id=ids.RN_COUNT, className="small text-muted ms-2")],
+                              html.Span(id=ids.RN_COUNT, className="small text-muted ms-2"),
+                              html.Span(id=ids.RN_EXPORT_NOTE, className="small text-muted ms-auto", role="status"),
+                              dbc.Button("导出Excel(当前筛选)", id=ids.RN_EXPORT, size="sm", color="secondary",
+                                         outline=True, className="ms-2 no-print text-nowrap"),
+                              dcc.Download(id=ids.RN_DOWNLOAD)],
                              className="d-flex align-items-baseline"),
                     # The first ranking of a quarter in a worker takes seconds at 1,000 regions: show it is coming.
                     dcc.Loading(html.Div(id=ids.RN_TABLE, className="region-table-wrap"), type="default",
@@ -202,6 +207,30 @@ def _summary(rows: list[RegionSummary]) -> html.Div:
                         className="section")
 
 
+def shown_rows(rows: list[RegionSummary], text: str, order: Optional[str]) -> list[RegionSummary]:
+    """The ranking as the table lists it: regions whose name contains ``text``, best first
+    (``order`` "asc": worst first)."""
+    text = (text or "").strip().lower()
+    shown = [r for r in rows if text in r.region.lower()] if text else list(rows)
+    return shown[::-1] if order == "asc" else shown
+
+
+def ranking_sheet(scheme, rows: list[RegionSummary]) -> tuple[list[tuple[str, str]], list[dict]]:
+    """(columns, rows) of the ranking for Excel: numbers stay numbers (index to one decimal)."""
+    cols = [("rank", "排名"), ("region", "地区"), ("index", "完成指数"), ("share", "达标率(%)")]
+    cols += [(f"n_{s.value}", s.label) for s in SEVERITY] + [(f"d_{d}", f"{d}完成指数") for d in scheme.dimensions]
+    out = []
+    for r in rows:
+        row = {"rank": r.rank, "region": r.region,
+               "index": None if r.completion_index is None else round(r.completion_index, 1),
+               "share": None if r.share_achieved is None else round(r.share_achieved * 100, 1)}
+        row.update({f"n_{s.value}": r.counts.get(s, 0) for s in SEVERITY})
+        row.update({f"d_{d}": None if r.dimensions.get(d) is None else round(r.dimensions[d], 1)
+                    for d in scheme.dimensions})
+        out.append(row)
+    return cols, out
+
+
 def _quarter_options(service, scheme_id: str) -> list[dict]:
     region = service.default_region(scheme_id)
     return [{"label": q.label, "value": str(q)} for q in reversed(service.quarters(scheme_id, region))]
@@ -229,9 +258,7 @@ def register(app, service):
         options = _quarter_options(service, scheme_id)
         rows = ranking.rows(scheme_id, q)
         text = (search or "").strip()
-        shown = [r for r in rows if text.lower() in r.region.lower()] if text else rows
-        if order == "asc":
-            shown = shown[::-1]
+        shown = shown_rows(rows, text, order)
         pages = max(1, -(-len(shown) // PAGE_SIZE))
         initial = len(triggered) > 1
         page = min(max(1, int(page or 1)), pages) if (initial or triggered == [ids.RN_PAGER]) else 1
@@ -243,3 +270,23 @@ def register(app, service):
         url = urlstate.build(scheme=scheme_id, q=quarter, search=text or None,
                              order=order if order == "asc" else None, page=page if page > 1 else None)
         return (options, quarter, title, scheme.name, _summary(rows), count, _table(scheme, part, q), pages, page, url)
+
+    @app.callback(
+        Output(ids.RN_DOWNLOAD, "data"), Output(ids.RN_EXPORT_NOTE, "children"),
+        Input(ids.RN_EXPORT, "n_clicks"),
+        State(ids.RN_SCHEME, "value"), State(ids.RN_QUARTER, "value"), State(ids.RN_SEARCH, "value"),
+        State(ids.RN_ORDER, "value"),
+        prevent_initial_call=True,
+    )
+    def export(_clicks, scheme_id, quarter, search, order):
+        """Every region the table lists for the search and order (all pages), as an Excel sheet."""
+        view = _view(service, ranking, scheme_id=scheme_id, quarter=quarter)
+        shown = shown_rows(ranking.rows(view.scheme_id, view.quarter), search, order)
+        if not shown:
+            return no_update, "没有可导出的地区:请修改查找条件。"
+        scheme = service.scheme(view.scheme_id)
+        cols, data = ranking_sheet(scheme, shown)
+        title = f"{scheme.short_name}方案 · 截至{view.quarter.label} · 地区排名"
+        note = f"共{len(shown)}个地区" + (f"(查找“{search.strip()}”)" if (search or "").strip() else "")
+        name = f"地区排名_{scheme.short_name}_{view.quarter.label}.xlsx"
+        return dcc.send_bytes(rows_xlsx(title, cols, data, note=note), name), f"已导出 {len(shown)} 个地区"

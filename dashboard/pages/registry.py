@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dash_table, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
 
 from indicators.model import KIND_LABELS
 
 from .. import ids, urlstate
-from ..components import FONT_FAMILY, target_text
+from ..components import target_text
+from ..grid import grid, rows_xlsx
 from .common import selector_col
 
 NAV_LABEL = "指标库"
@@ -21,10 +22,24 @@ COLUMNS = [  # the source sentence right after the name, so it is on screen at 1
 
 
 WIDTHS = {
-    "scheme": "52px", "clause": "88px", "name": "170px", "dimension": "52px", "kind": "76px", "target": "150px",
-    "unit": "52px", "deadline": "92px", "stage": "72px", "units": "190px", "quote": "380px",
-    "id": "170px",
+    "scheme": 86, "clause": 110, "name": 190, "dimension": 86, "kind": 96, "target": 170,
+    "unit": 86, "deadline": 116, "stage": 100, "units": 210, "quote": 380, "id": 200,
 }
+# Columns with a filter box under the heading (every column also filters from its heading's
+# icon; scheme, dimension, unit and kind have the page's own selectors above).
+FLOATING = {"name", "quote", "target"}
+
+
+def _column(field: str, heading: str) -> dict:
+    col = {"field": field, "headerName": heading, "width": WIDTHS[field], "floatingFilter": field in FLOATING}
+    if field == "name":
+        # The name links to its detail page; filters and the export read the plain name, and
+        # hovering shows the 口径说明 (in full on the detail page).
+        col.update(cellRenderer="markdown", linkTarget="_self", tooltipField="interpretation", pinned="left",
+                   filterValueGetter={"function": "params.data.plain_name"})
+    if field == "quote":
+        col.update(flex=1, minWidth=WIDTHS[field])
+    return col
 
 
 def match(pathname: str):
@@ -71,21 +86,13 @@ def layout(service, search, **_):
             _dropdown(ids.RG_UNIT, "责任单位", [{"label": u, "value": u} for u in units], params.get("unit"), md=3),
             _dropdown(ids.RG_KIND, "类型", [{"label": v, "value": k} for k, v in KIND_LABELS.items()], params.get("kind")),
         ], className="g-2 selectors no-print"),
-        html.Div(id=ids.RG_COUNT, className="my-2 small text-muted"),
-        dash_table.DataTable(
-            id=ids.RG_TABLE,
-            columns=[{"id": c, "name": n, "presentation": "markdown"} if c == "name" else {"id": c, "name": n}
-                     for c, n in COLUMNS],
-            data=[], page_size=50, sort_action="native",
-            style_table={"overflowX": "auto"},
-            style_cell={"whiteSpace": "normal", "height": "auto", "textAlign": "left", "fontSize": "13px",
-                        "fontFamily": FONT_FAMILY, "verticalAlign": "top", "padding": "4px 6px"},
-            style_cell_conditional=[{"if": {"column_id": c}, "minWidth": w, "width": w, "maxWidth": w}
-                                    for c, w in WIDTHS.items()],
-            style_header={"fontWeight": "bold", "backgroundColor": "#f1f3f5", "fontFamily": FONT_FAMILY},
-            markdown_options={"link_target": "_self"},
-            tooltip_delay=300, tooltip_duration=None,
-        ),
+        html.Div([html.Span(id=ids.RG_COUNT, className="small text-muted"),
+                  dbc.Button("导出Excel(当前筛选)", id=ids.RG_EXPORT, size="sm", color="secondary", outline=True,
+                             className="ms-auto no-print text-nowrap"),
+                  html.Span(id=ids.RG_EXPORT_NOTE, className="small text-muted", role="status")],
+                 className="d-flex align-items-center gap-2 my-2"),
+        dcc.Download(id=ids.RG_DOWNLOAD),
+        grid(ids.RG_TABLE, [_column(c, n) for c, n in COLUMNS], getRowId="params.data.id"),
     ], className="registry")
 
 
@@ -108,7 +115,7 @@ def register(app, service):
     rows = _rows(service)  # built once per app: the registry does not change at run time
 
     @app.callback(
-        Output(ids.RG_TABLE, "data"), Output(ids.RG_TABLE, "tooltip_data"), Output(ids.RG_COUNT, "children"),
+        Output(ids.RG_TABLE, "rowData"), Output(ids.RG_COUNT, "children"),
         Output(ids.ADDRESS, "data", allow_duplicate=True),
         Input(ids.RG_SEARCH, "value"), Input(ids.RG_SCHEME, "value"), Input(ids.RG_DIMENSION, "value"),
         Input(ids.RG_UNIT, "value"), Input(ids.RG_KIND, "value"),
@@ -117,9 +124,30 @@ def register(app, service):
     def update(text, scheme, dim, unit, kind):
         text = (text or "").strip()
         hits = [r for r in rows if _matches(r, text, scheme, dim, unit, kind)]
-        found = [{c: r[c] for c, _ in COLUMNS} for r in hits]
-        # 口径说明 shows on hovering the indicator's name (and in full on its detail page).
-        tips = [{"name": {"value": "口径说明:" + r["interpretation"], "type": "text"}} if r["interpretation"] else {}
-                for r in hits]
-        return (found, tips, f"共 {len(found)} 项指标(全库 {len(rows)} 项)",
+        return (hits, f"共 {len(hits)} 项指标(全库 {len(rows)} 项);表头下可再按列筛选",
                 urlstate.build(search=text, scheme=scheme, dimension=dim, unit=unit, kind=kind))
+
+    @app.callback(
+        Output(ids.RG_DOWNLOAD, "data"), Output(ids.RG_EXPORT_NOTE, "children"),
+        Input(ids.RG_EXPORT, "n_clicks"), State(ids.RG_TABLE, "virtualRowData"),
+        prevent_initial_call=True,
+    )
+    def export(_clicks, shown):
+        """The rows the grid shows, after the page's and the columns' filters, in its order."""
+        ids_shown = [r.get("id") for r in shown or [] if isinstance(r, dict)]
+        data = export_rows(rows, ids_shown)
+        if not data:
+            return no_update, "没有可导出的指标:请放宽筛选条件。"
+        return dcc.send_bytes(registry_xlsx(data), "指标库_筛选结果.xlsx"), f"已导出 {len(data)} 项指标"
+
+
+def export_rows(rows: list[dict], ids_shown: list) -> list[dict]:
+    """The registry rows with the given ids, in that order; ids not in the registry are dropped
+    (the grid's rows come from the browser: only the id is taken from them)."""
+    by_id = {r["id"]: r for r in rows}
+    return [by_id[i] for i in ids_shown if isinstance(i, str) and i in by_id]
+
+
+def registry_xlsx(data: list[dict]) -> bytes:
+    cols = [("plain_name" if c == "name" else c, n) for c, n in COLUMNS] + [("interpretation", "口径说明")]
+    return rows_xlsx("指标库", cols, data, note=f"指标库筛选结果,共 {len(data)} 项")

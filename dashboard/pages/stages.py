@@ -59,7 +59,9 @@ def _body(service, view):
             # The acceptance checklist: every target due by the end of acceptance.
             due = sorted([i for i in inds if i.deadline <= st.end.last_day], key=lambda i: (i.dimension, i.deadline))
             met = sum(results[i.id].status.value == "achieved" for i in due)
-            parts += [html.H4(f"验收清单:截至{st.end.label}到期的目标 {len(due)} 项,已达标 {met} 项",
+            late = sum(results[i.id].status.value == "achieved_late" for i in due)
+            late_text = f",逾期完成 {late} 项" if late else ""   # done, but not on time: counted apart
+            parts += [html.H4(f"验收清单:截至{st.end.label}到期的目标 {len(due)} 项,已达标 {met} 项{late_text}",
                               className="h6 mt-3 acceptance-title"),
                       _table(view, [(i, results[i.id]) for i in due])]
         badge = dbc.Badge("当前阶段", color="primary", className="ms-2") if is_current else None

@@ -1,5 +1,6 @@
 """用户管理 (admins only): add users, disable/enable them, reset passwords, assign
-units, schemes and regions to reporters; the latest sign-ins.
+units, schemes and regions to reporters; the latest sign-ins; the time and size of the last
+backup (a warning when it is older than two days, docs/backup.md).
 
 Every callback checks ``require_admin`` on the server (``guarded("admin")``):
 the navbar hiding the page from others is only a convenience.
@@ -7,6 +8,7 @@ the navbar hiding the page from others is only a convenience.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
@@ -46,6 +48,7 @@ EDIT_SAVE = "usr-edit-save"
 EDIT_PASSWORD = "usr-edit-password"
 EDIT_RESET = "usr-edit-reset"
 EDIT_MSG = "usr-edit-msg"
+BACKUP = "usr-backup"
 
 LOGIN_ROWS = 30
 
@@ -76,6 +79,11 @@ def _scheme_options(registry):
 
 def _region_options(store, registry):
     return [{"label": r, "value": r} for r in accounts.known_regions(store, registry)]
+
+
+def _backup_alert(service):
+    text, warn = service.backup_notice(datetime.now(timezone.utc))
+    return dbc.Alert(text, id=BACKUP, color="warning" if warn else "light", className="py-1 px-2 mb-2 small")
 
 
 def _field(label, control, id_, hint=""):
@@ -133,6 +141,7 @@ def layout(service, search, **_):
         html.Div([html.H1("用户管理", className="page-title"),
                   html.Div("新增或停用账号、重置密码、为填报员分配负责单位。只有领导小组办公室管理员可以使用本页。",
                            className="page-subtitle text-muted")], className="title-block"),
+        _backup_alert(service),
         dcc.Store(id=VERSION, data=0),
         dbc.Row([dbc.Col(add_form, lg=5), dbc.Col(edit_form, lg=7)], className="g-3"),
         html.Section([html.H2("全部用户", className="section-title"), html.Div(id=TABLE)], className="section"),

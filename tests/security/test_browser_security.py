@@ -46,6 +46,9 @@ def test_pages_render_under_the_csp_without_a_violation(dash_duo, demo_login_app
     dash_duo.wait_for_element(f"#{ids.EN_FORM} input", timeout=20)
     dash_duo.driver.get(base + "/review" + SCHEME_Q)
     dash_duo.wait_for_element(f"#{ids.RV_BODY} tr", timeout=20)
+    # The registry's data grid (dash-ag-grid: its styles and the functions in its column definitions).
+    dash_duo.driver.get(base + "/registry?search=专利")
+    dash_duo.wait_for_element(f"#{ids.RG_TABLE} .ag-row a", timeout=20)
     logs = dash_duo.get_logs()
     assert not [e for e in logs if "Content Security Policy" in e.get("message", "")], logs
     assert logs == [], "browser console errors"
