@@ -18,6 +18,7 @@ from flask import g, has_request_context, request
 from indicators.model import Indicator, Scheme
 from indicators.periods import Quarter, quarter_range
 from indicators.registry import Registry
+from indicators.snapshot import Evaluator
 from indicators.status import Result, evaluate, reported_level
 
 from . import datastatus
@@ -71,6 +72,8 @@ class MonitorService:
                              f"({', '.join(registry.schemes)})")
         # The scheme a page shows when its address names none (or an unknown one).
         self.default_scheme = default_scheme or next(iter(registry.schemes))
+        # The store keeps the status snapshot up to date on every write with this rule.
+        store.set_snapshot_evaluator(Evaluator(registry))
         self._data = _LRU(256)
         self._results = _LRU(_MAX_CACHE)
         self._regions = _LRU(16)

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import Connection, Engine, Integer, String, cast, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, Integer, String, cast, delete, func, insert, select, text, update
 
 from indicators.model import Indicator
 from indicators.periods import Quarter
 from indicators.values import check_value
 
 from .errors import DuplicateError, InvalidValueError, StoreError
-from .models import Meta, Observation, ReferenceValue, Region, Revision
+from .models import Meta, Observation, ReferenceValue, Region, Revision, StatusSnapshot
 from .store import REF_PREFIX, SOURCES
 
 # region -> indicator_id (or series_id) -> quarter -> value
@@ -92,6 +92,12 @@ def bulk_load(engine: Engine, scheme_id: str, indicators: Mapping[str, Indicator
         _insert(c, Observation.__table__.name, _OBS_COLS, obs_rows)
         _insert(c, ReferenceValue.__table__.name, _REF_COLS, ref_rows)
         _insert(c, Revision.__table__.name, _REV_COLS, rev_rows)
+        # Statuses of regions that held values before are stale now: readers (or
+        # `python -m data snapshot --rebuild`) compute them again; new regions have none yet.
+        old = [rid for name, rid in rids.items() if name not in created]
+        if old:
+            c.execute(delete(StatusSnapshot).where(StatusSnapshot.scheme_id == scheme_id,
+                                                   StatusSnapshot.region_id.in_(old)))
         if c.dialect.name == "postgresql":
             # Explicit ids bypass the sequence: move it past them.
             for table in ("observation", "revision", "reference_value"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Optional
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, MetaData, Numeric,
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, MetaData, Numeric,
                         String, Text, TypeDecorator, UniqueConstraint, Index)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -157,6 +157,45 @@ class BaselineValue(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     entered_by: Mapped[str] = mapped_column(String(128), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# Status values with a count column in status_snapshot (tests check they match indicators.statuses.Status).
+SNAPSHOT_STATUSES = ("achieved", "achieved_late", "on_track", "warning", "behind", "missed", "no_data", "not_due")
+
+
+class StatusSnapshot(Base):
+    """Derived data: a region's statuses as evaluated at the end of a quarter
+    (indicators/snapshot.py computes a row; the store keeps it up to date on every
+    write; ``python -m data snapshot --rebuild`` recomputes all). ``scheme_version``
+    fingerprints the registry definition used: rows of another version count as missing."""
+
+    __tablename__ = "status_snapshot"
+    __table_args__ = (
+        UniqueConstraint("scheme_id", "period", "region_id", name="uq_status_snapshot_key"),
+        # The ranking: one quarter's rows best first.
+        Index("ix_status_snapshot_rank", "scheme_id", "period", "completion_index"),
+        Index("ix_status_snapshot_region", "region_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[str] = mapped_column(String(64))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    period: Mapped[str] = mapped_column(String(6))
+    scheme_version: Mapped[str] = mapped_column(String(32))
+    total: Mapped[int] = mapped_column(Integer)
+    due: Mapped[int] = mapped_column(Integer)
+    share_achieved: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
+    completion_index: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
+    n_achieved: Mapped[int] = mapped_column(Integer, default=0)
+    n_achieved_late: Mapped[int] = mapped_column(Integer, default=0)
+    n_on_track: Mapped[int] = mapped_column(Integer, default=0)
+    n_warning: Mapped[int] = mapped_column(Integer, default=0)
+    n_behind: Mapped[int] = mapped_column(Integer, default=0)
+    n_missed: Mapped[int] = mapped_column(Integer, default=0)
+    n_no_data: Mapped[int] = mapped_column(Integer, default=0)
+    n_not_due: Mapped[int] = mapped_column(Integer, default=0)
+    dimensions: Mapped[list] = mapped_column(JSON, default=list)   # completion index per dimension, scheme order
+    statuses: Mapped[str] = mapped_column(Text, default="")        # status values, registry order, space-separated
+    reported: Mapped[int] = mapped_column(Integer, default=0)      # indicators with a value for the quarter itself
 
 
 class User(Base):

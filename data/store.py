@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Optional, Union
 
-from sqlalchemy import Engine, Integer, String, cast, delete, func, select, update
+from sqlalchemy import Engine, Integer, String, case, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from indicators.limits import display_name_problem
@@ -26,12 +26,12 @@ from indicators.values import check_value, same_value
 from .db import make_engine
 from .errors import (ConflictError, DuplicateError, ImportRejected, InvalidValueError, LockedError, NotFoundError,
                      StoreError, TransitionError)
-from .models import (BaselineValue, LoginEvent, LoginThrottle, Meta, Observation, ReferenceValue, Region, Revision,
-                     Submission, SubmissionEvent, User)
+from .models import (SNAPSHOT_STATUSES, BaselineValue, LoginEvent, LoginThrottle, Meta, Observation, ReferenceValue,
+                     Region, Revision, StatusSnapshot, Submission, SubmissionEvent, User)
 
 __all__ = [
     "Store", "ObservationRow", "RevisionRow", "SubmissionRow", "SubmissionEventRow", "ReferenceRow", "BaselineRow",
-    "UserRow", "LoginRow", "ImportRow", "Change", "StoreError", "ConflictError", "LockedError", "TransitionError",
+    "UserRow", "LoginRow", "ImportRow", "Change", "RankingRow", "RankingTotals", "StoreError", "ConflictError", "LockedError", "TransitionError",
     "InvalidValueError", "NotFoundError", "DuplicateError", "ImportRejected", "SOURCES", "ROLES", "STATES",
 ]
 
@@ -184,6 +184,31 @@ class Change:
     action: str                 # new | update | unchanged
 
 
+@dataclass(frozen=True)
+class RankingRow:
+    """One region of a quarter's ranking, read from the status snapshot."""
+
+    rank: int                   # 1 = best; equal completion indexes share a rank
+    region: str
+    counts: dict[str, int]      # status value -> indicators
+    total: int
+    due: int
+    share_achieved: Optional[float]
+    completion_index: Optional[float]
+    dimensions: list            # completion index per dimension, scheme order
+
+
+@dataclass(frozen=True)
+class RankingTotals:
+    """Province-wide figures of a quarter's snapshot."""
+
+    regions: int
+    counts: dict[str, int]      # status value -> indicators, all regions
+    mean_index: Optional[float]
+    lagging: int                # regions with an indicator behind or missed
+    indexes: list[float]        # every completion index, ascending (for the median)
+
+
 # ---------------------------------------------------------------- helpers
 
 @dataclass
@@ -255,6 +280,11 @@ def _base_row(b: BaselineValue, region: str) -> BaselineRow:
                        _utc(b.updated_at))
 
 
+def _baseline(b) -> Baseline:
+    """A stored baseline (row or ORM object) as the status engine takes it."""
+    return Baseline(value=b.value, as_of=b.as_of, source=b.note or f"{b.entered_by}录入")
+
+
 def _user_row(u: User) -> UserRow:
     return UserRow(u.id, u.username, u.display_name or "", u.role, list(u.units or []), list(u.schemes or []),
                    u.password_hash or "", bool(u.active), u.failed_count or 0, _utc(u.locked_until),
@@ -275,9 +305,30 @@ def _locked_message(unit: str, period: Quarter, state: str = "approved") -> str:
 
 # ---------------------------------------------------------------- the store
 
+_TOUCHED = "snapshot_touched"   # Session.info key: (scheme, region id) -> earliest quarter written (None: all)
+
+
+def _touch(s: Session, scheme_id: str, rid: int, since: Optional[Quarter]) -> None:
+    """Note that a write changed values of a region from ``since`` on: its snapshot rows of
+    that quarter and later are recomputed before the transaction commits (a status as of a
+    quarter depends on values up to that quarter only)."""
+    touched = s.info.setdefault(_TOUCHED, {})
+    key = (scheme_id, rid)
+    if key in touched:
+        old = touched[key]
+        since = None if old is None or since is None else min(old, since)
+    touched[key] = since
+
+
 class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
+        # indicators.snapshot.Evaluator, handed in by the service (the store knows no registry).
+        # Without one, a write deletes the snapshot rows it makes stale; readers fill them again.
+        self.snapshot_evaluator = None
+
+    def set_snapshot_evaluator(self, evaluator) -> None:
+        self.snapshot_evaluator = evaluator
 
     @classmethod
     def from_url(cls, url: str) -> "Store":
@@ -303,7 +354,9 @@ class Store:
             if res.rowcount == 0:
                 s.add(Meta(key="data_version", value="1"))
                 s.flush()
+            s.info[_TOUCHED] = {}
             yield s
+            self._refresh_touched(s)
 
     def _run_write(self, fn):
         try:
@@ -326,6 +379,7 @@ class Store:
             s.add(region)
             s.flush()
             rid = region.id
+            _touch(s, scheme_id, rid, None)  # listed in the ranking from now on
         return rid
 
     @staticmethod
@@ -585,6 +639,8 @@ class Store:
                 obs.value, obs.note, obs.version = value, note, obs.version + 1
                 obs.entered_by, obs.updated_at = user, now
         s.flush()  # one batched INSERT: the new observations get their ids
+        for ind, rid, q, *_ in todo:
+            _touch(s, ind.scheme, rid, q)
         s.add_all([Revision(observation_id=obs.id, indicator_id=ind.id, region_id=rid, period=str(q),
                             old_value=old_value, new_value=value, old_note=old_note, new_note=note, user=user,
                             at=now, reason=reason or "", source=source)
@@ -642,6 +698,7 @@ class Store:
             else:
                 old = ref.value
                 ref.value, ref.version, ref.entered_by, ref.updated_at = value, ref.version + 1, user, now
+            _touch(s, scheme_id, rid, q)
             s.add(Revision(observation_id=None, indicator_id=REF_PREFIX + series_id, region_id=rid, period=str(q),
                            old_value=old, new_value=value, user=user, at=now, reason=reason or "",
                            source=source, old_note="", new_note=""))
@@ -654,8 +711,7 @@ class Store:
 
     def baselines(self, scheme_id: str, region: str) -> dict[str, Baseline]:
         """Stored baselines (overriding the registry's), by indicator id."""
-        return {i: Baseline(value=b.value, as_of=b.as_of, source=b.note or f"{b.entered_by}录入")
-                for i, b in self.baseline_rows(scheme_id, region).items()}
+        return {i: _baseline(b) for i, b in self.baseline_rows(scheme_id, region).items()}
 
     def baseline_rows(self, scheme_id: str, region: str) -> dict[str, BaselineRow]:
         with self._read() as s:
@@ -696,6 +752,7 @@ class Store:
             else:
                 b.value, b.as_of, b.note, b.version = value, as_of, note, b.version + 1
                 b.entered_by, b.updated_at = user, now
+            _touch(s, indicator.scheme, rid, None)  # a baseline counts for every quarter
             why = reason or (f"基期日期 {as_of}" if old_as_of in (None, as_of) else f"基期日期 {old_as_of} → {as_of}")
             s.add(Revision(observation_id=None, indicator_id=BASELINE_PREFIX + indicator.id, region_id=rid,
                            period="", old_value=old_value, new_value=value, old_note=old_note, new_note=note,
@@ -1055,8 +1112,7 @@ class Store:
         out: dict[str, dict[str, Baseline]] = {}
         with self._read() as s:
             for name, b in s.execute(q):
-                out.setdefault(name, {})[b.indicator_id] = Baseline(
-                    value=b.value, as_of=b.as_of, source=b.note or f"{b.entered_by}录入")
+                out.setdefault(name, {})[b.indicator_id] = _baseline(b)
         return out
 
     def changed_regions(self, scheme_id: str, after_revision: int) -> tuple[int, set[str]]:
@@ -1111,6 +1167,212 @@ class Store:
                  .where(Region.scheme_id == scheme_id, Region.name == region)
                  .order_by(Revision.at.desc(), Revision.id.desc()).limit(max(0, int(limit))))
             return [_rev_row(r) for r in s.scalars(q)]
+
+
+    # -- the status snapshot (derived data; indicators/snapshot.py computes a row)
+
+    def _region_inputs(self, s: Session, scheme_id: str, rids: list[int]) -> dict[int, tuple[dict, dict, dict]]:
+        """(observations, references, baselines) of each region id, read in ``s`` (so a write
+        sees its own changes): the inputs of :meth:`indicators.snapshot.Evaluator.evaluate`."""
+        out: dict[int, tuple[dict, dict, dict]] = {rid: ({}, {}, {}) for rid in rids}
+        for rid, key, period, value in s.execute(
+                select(Observation.region_id, Observation.indicator_id, Observation.period, Observation.value)
+                .where(Observation.scheme_id == scheme_id, Observation.region_id.in_(rids),
+                       Observation.value.is_not(None))):
+            out[rid][0].setdefault(key, {})[Quarter.parse(period)] = value
+        for rid, key, period, value in s.execute(
+                select(ReferenceValue.region_id, ReferenceValue.series_id, ReferenceValue.period, ReferenceValue.value)
+                .where(ReferenceValue.scheme_id == scheme_id, ReferenceValue.region_id.in_(rids),
+                       ReferenceValue.value.is_not(None))):
+            out[rid][1].setdefault(key, {})[Quarter.parse(period)] = value
+        for b in s.execute(select(BaselineValue.region_id, BaselineValue.indicator_id, BaselineValue.value,
+                                  BaselineValue.as_of, BaselineValue.note, BaselineValue.entered_by)
+                           .where(BaselineValue.scheme_id == scheme_id, BaselineValue.region_id.in_(rids))):
+            out[b.region_id][2][b.indicator_id] = _baseline(b)
+        return out
+
+    def _put_snapshot(self, s: Session, scheme_id: str, rids: list[int], quarters: list[Quarter]) -> int:
+        """Replace the snapshot rows of ``rids`` × ``quarters`` by fresh ones (only delete them
+        when no evaluator is set: readers then fill them)."""
+        if not rids or not quarters:
+            return 0
+        periods = [str(q) for q in quarters]
+        s.execute(delete(StatusSnapshot).where(StatusSnapshot.scheme_id == scheme_id,
+                                               StatusSnapshot.region_id.in_(rids),
+                                               StatusSnapshot.period.in_(periods))
+                  .execution_options(synchronize_session=False))
+        ev = self.snapshot_evaluator
+        if ev is None or scheme_id not in ev.schemes():
+            return 0
+        names = dict(s.execute(select(Region.id, Region.name).where(Region.id.in_(rids))).all())
+        inputs = self._region_inputs(s, scheme_id, list(names))
+        version, rows = ev.version(scheme_id), []
+        for rid, name in names.items():
+            for r in ev.evaluate(scheme_id, name, quarters, *inputs[rid]):
+                row = {"scheme_id": scheme_id, "region_id": rid, "period": str(r.quarter), "scheme_version": version,
+                       "total": r.total, "due": r.due, "share_achieved": r.share_achieved,
+                       "completion_index": r.completion_index, "dimensions": list(r.dimensions.values()),
+                       "statuses": " ".join(r.statuses), "reported": r.reported}
+                row.update({f"n_{st}": r.counts.get(st, 0) for st in SNAPSHOT_STATUSES})
+                rows.append(row)
+        if rows:
+            s.execute(insert(StatusSnapshot), rows)
+        return len(rows)
+
+    def _refresh_touched(self, s: Session) -> None:
+        """Bring the snapshot rows of the regions and quarters this transaction wrote up to date,
+        before it commits: no reader ever sees values and statuses disagree."""
+        touched = s.info.pop(_TOUCHED, None)
+        if not touched:
+            return
+        ev = self.snapshot_evaluator
+        groups: dict[tuple[str, Optional[Quarter]], list[int]] = {}
+        for (scheme_id, rid), since in touched.items():
+            groups.setdefault((scheme_id, since), []).append(rid)
+        for (scheme_id, since), rids in groups.items():
+            if ev is None or scheme_id not in ev.schemes():
+                stale = delete(StatusSnapshot).where(StatusSnapshot.scheme_id == scheme_id,
+                                                     StatusSnapshot.region_id.in_(rids))
+                if since is not None:
+                    stale = stale.where(StatusSnapshot.period >= str(since))
+                s.execute(stale.execution_options(synchronize_session=False))
+                continue
+            quarters = [q for q in ev.quarters(scheme_id) if since is None or q >= since]
+            self._put_snapshot(s, scheme_id, sorted(rids), quarters)
+
+    @staticmethod
+    def _lock_writers(s: Session) -> None:
+        """Take the writers' lock (the data_version row) without bumping data_version."""
+        s.execute(select(Meta.value).where(Meta.key == "data_version").with_for_update())
+
+    def _snapshot_missing(self, c, scheme_id: str, version: str, period: str) -> list[int]:
+        ss = StatusSnapshot
+        return list(c.execute(
+            select(Region.id).outerjoin(ss, (ss.region_id == Region.id) & (ss.scheme_id == scheme_id)
+                                        & (ss.period == period) & (ss.scheme_version == version))
+            .where(Region.scheme_id == scheme_id, ss.id.is_(None)).order_by(Region.id)).scalars())
+
+    def fill_snapshot(self, scheme_id: str, quarter: Quarter, batch: int = 250) -> int:
+        """Compute the rows of ``quarter`` that are missing or of another registry version (a
+        restored database, a changed registry, values written without an evaluator), once for
+        every worker: the writers' lock makes the others wait, then find nothing to do.
+        Returns the rows written (0 when the snapshot was complete: one indexed query)."""
+        ev = self.snapshot_evaluator
+        if ev is None:
+            raise StoreError("status snapshot: no evaluator set (the service sets one)")
+        version, period = ev.version(scheme_id), str(quarter)
+        with self.engine.connect() as c:
+            if not self._snapshot_missing(c, scheme_id, version, period):
+                return 0
+        written = 0
+        with Session(self.engine) as s, s.begin():
+            self._lock_writers(s)
+            missing = self._snapshot_missing(s, scheme_id, version, period)
+            for i in range(0, len(missing), batch):
+                written += self._put_snapshot(s, scheme_id, missing[i:i + batch], [quarter])
+        return written
+
+    def rebuild_snapshot(self, scheme_ids: Optional[Iterable[str]] = None, batch: int = 250,
+                         progress: Optional[Callable[[str, int, int], None]] = None) -> int:
+        """Recompute every snapshot row from the values (``python -m data snapshot --rebuild``),
+        one transaction per scheme (writers wait meanwhile). Returns the rows written."""
+        ev = self.snapshot_evaluator
+        if ev is None:
+            raise StoreError("status snapshot: no evaluator set")
+        written = 0
+        for scheme_id in (list(scheme_ids) if scheme_ids is not None else ev.schemes()):
+            with Session(self.engine) as s, s.begin():
+                self._lock_writers(s)
+                s.execute(delete(StatusSnapshot).where(StatusSnapshot.scheme_id == scheme_id)
+                          .execution_options(synchronize_session=False))
+                rids = list(s.scalars(select(Region.id).where(Region.scheme_id == scheme_id).order_by(Region.id)))
+                quarters = ev.quarters(scheme_id)
+                for i in range(0, len(rids), batch):
+                    written += self._put_snapshot(s, scheme_id, rids[i:i + batch], quarters)
+                    if progress:
+                        progress(scheme_id, min(i + batch, len(rids)), len(rids))
+        return written
+
+    def snapshot_rows(self, scheme_id: str) -> dict[tuple[str, str], tuple]:
+        """Every stored snapshot row of a scheme: (region, period) -> (version, total, due, share,
+        index, counts by status, dimensions, statuses, reported). For the rebuild check and tests."""
+        ss = StatusSnapshot
+        out = {}
+        with self._read() as s:
+            for r, name in s.execute(select(ss, Region.name).join(Region, ss.region_id == Region.id)
+                                     .where(ss.scheme_id == scheme_id)):
+                out[(name, r.period)] = (r.scheme_version, r.total, r.due, r.share_achieved, r.completion_index,
+                                         {st: getattr(r, f"n_{st}") for st in SNAPSHOT_STATUSES}, list(r.dimensions),
+                                         r.statuses, r.reported)
+        return out
+
+    def latest_reported_period(self, scheme_id: str, version: str, upto: Quarter) -> Optional[Quarter]:
+        """The latest quarter up to ``upto`` with a value in some region, from the snapshot
+        (None when the snapshot holds no row of ``version``: ask :meth:`observed_periods`)."""
+        ss = StatusSnapshot
+        where = (ss.scheme_id == scheme_id, ss.scheme_version == version)
+        with self.engine.connect() as c:
+            if c.execute(select(ss.id).where(*where).limit(1)).first() is None:
+                return None
+            p = c.execute(select(func.max(ss.period)).where(*where, ss.reported > 0,
+                                                             ss.period <= str(upto))).scalar()
+        return Quarter.parse(p) if p else upto
+
+    def _ranked(self, scheme_id: str, version: str, period: str):
+        ss = StatusSnapshot
+        counts = [getattr(ss, f"n_{st}") for st in SNAPSHOT_STATUSES]
+        return (select(Region.name.label("region"), ss.total, ss.due, ss.share_achieved, ss.completion_index,
+                       ss.dimensions, *counts,
+                       func.rank().over(order_by=func.coalesce(ss.completion_index, -1.0).desc()).label("rank"))
+                .join(Region, ss.region_id == Region.id)
+                .where(ss.scheme_id == scheme_id, ss.period == period, ss.scheme_version == version)).subquery()
+
+    def ranking(self, scheme_id: str, version: str, quarter: Quarter, search: str = "", ascending: bool = False,
+                offset: int = 0, limit: Optional[int] = None) -> tuple[int, list[RankingRow]]:
+        """(regions matching ``search``, one page of them) of a quarter's ranking, from the snapshot in
+        one query: ranked on all regions by completion index (ties share a rank), then filtered by name,
+        best first (then share achieved, then name; ``ascending``: exactly reversed), paginated."""
+        r = self._ranked(scheme_id, version, str(quarter))
+        q = select(r, func.count().over().label("matched"))
+        text = (search or "").strip().lower()
+        if text:
+            q = q.where(func.lower(r.c.region).contains(text, autoescape=True))
+        # Names in code-point order on both databases (Python's order; PostgreSQL's collation may differ).
+        name = r.c.region.collate("C") if self.engine.dialect.name == "postgresql" else r.c.region
+        ci, sa = func.coalesce(r.c.completion_index, -1.0), func.coalesce(r.c.share_achieved, -1.0)
+        q = q.order_by(ci.asc(), sa.asc(), name.desc()) if ascending else q.order_by(ci.desc(), sa.desc(), name.asc())
+        if limit is not None:
+            q = q.limit(limit)
+        if offset:
+            q = q.offset(offset)
+        with self.engine.connect() as c:
+            rows = c.execute(q).all()
+            if rows:
+                matched = rows[0].matched
+            else:
+                count = select(func.count()).select_from(r)
+                if text:
+                    count = count.where(func.lower(r.c.region).contains(text, autoescape=True))
+                matched = c.execute(count).scalar() or 0
+        return matched, [RankingRow(x.rank, x.region, {st: getattr(x, f"n_{st}") for st in SNAPSHOT_STATUSES},
+                                    x.total, x.due, x.share_achieved, x.completion_index, list(x.dimensions))
+                         for x in rows]
+
+    def ranking_totals(self, scheme_id: str, version: str, quarter: Quarter) -> RankingTotals:
+        """Province-wide figures of a quarter from the snapshot: one aggregate query (and the
+        indexes, ascending, for the median)."""
+        ss = StatusSnapshot
+        where = (ss.scheme_id == scheme_id, ss.period == str(quarter), ss.scheme_version == version)
+        counts = [func.coalesce(func.sum(getattr(ss, f"n_{st}")), 0) for st in SNAPSHOT_STATUSES]
+        with self.engine.connect() as c:
+            n, mean, lagging, *sums = c.execute(
+                select(func.count(), func.avg(ss.completion_index),
+                       func.coalesce(func.sum(case((ss.n_missed + ss.n_behind > 0, 1), else_=0)), 0), *counts)
+                .where(*where)).one()
+            indexes = list(c.execute(select(ss.completion_index).where(*where, ss.completion_index.is_not(None))
+                                     .order_by(ss.completion_index)).scalars())
+        return RankingTotals(int(n), {st: int(v) for st, v in zip(SNAPSHOT_STATUSES, sums)},
+                             None if mean is None else float(mean), int(lagging), indexes)
 
 
 @dataclass(frozen=True)

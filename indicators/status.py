@@ -257,6 +257,14 @@ def evaluate_many(registry: Registry, scheme_id: str, observations: Mapping[str,
     return out
 
 
+def evaluate_quarters(indicator: Indicator, scheme: Scheme, observations: Mapping[Quarter, float],
+                      quarters: Sequence[Quarter], reference: Mapping[Quarter, float] | None = None,
+                      baseline: Baseline | None = None) -> dict[Quarter, Result]:
+    """:func:`evaluate` at each quarter's end, the inputs prepared once (the status snapshot)."""
+    c = _make_ctx(indicator, scheme, observations, reference, baseline)
+    return {q: _evaluate_at(c, q) for q in quarters}
+
+
 def status_history(indicator: Indicator, scheme: Scheme, observations: Mapping[Quarter, float],
                    quarters: Sequence[Quarter], reference: Mapping[Quarter, float] | None = None,
                    baseline: Baseline | None = None) -> dict[Quarter, Status]:

@@ -1,6 +1,7 @@
 """Regions roll-up (地区排名) and the bulk loader, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -68,7 +69,7 @@ def _independent(service, region: str) -> tuple:
 
 def test_ranking_orders_regions_by_completion_index(store, registry, province, tmp_path):
     service = MonitorService(registry, store)
-    rows = RegionRanking(service, cache_dir=tmp_path).rows("anning", Q)
+    rows = RegionRanking(service).rows("anning", Q)
     assert [r.region for r in rows] == [AHEAD, BEHIND, SPARSE]
     assert [r.rank for r in rows] == [1, 2, 3]
     for r in rows:
@@ -83,7 +84,7 @@ def test_ranking_orders_regions_by_completion_index(store, registry, province, t
 
 def test_ranking_follows_a_save_in_one_region(store, registry, province, tmp_path):
     service = MonitorService(registry, store)
-    ranking = RegionRanking(service, cache_dir=tmp_path)
+    ranking = RegionRanking(service)
     before = {r.region: r for r in ranking.rows("anning", Q)}
     # 丙县 reports one more indicator: only its summary changes, and it matches a fresh computation.
     ind = next(i for i in registry.scheme_indicators("anning")
@@ -99,29 +100,56 @@ def test_ranking_follows_a_save_in_one_region(store, registry, province, tmp_pat
     assert "丁县" in names and len(names) == 4
 
 
-def test_workers_share_a_ranking_and_bring_it_up_to_date(store, registry, province, tmp_path, monkeypatch):
-    """A second worker takes the first one's ranking from the shared file; after a save
-    it re-evaluates just the changed region, and agrees with a worker that computes afresh."""
-    first = RegionRanking(MonitorService(registry, store), cache_dir=tmp_path)
+def test_workers_share_the_snapshot_and_a_save_evaluates_one_region(store, registry, province, monkeypatch):
+    """A second worker reads the ranking the first one's request filled (nothing evaluated);
+    a save re-evaluates just the saved region, in the store's transaction, and every worker
+    sees the same ranking as a fresh evaluation."""
+    from indicators.snapshot import Evaluator
+
+    first = RegionRanking(MonitorService(registry, store))
     rows = first.rows("anning", Q)
-    second = RegionRanking(MonitorService(registry, store), cache_dir=tmp_path)
+    second = RegionRanking(MonitorService(registry, store))
     evaluated: list[str] = []
-    original = RegionRanking._summary
+    original = Evaluator.evaluate
 
     def counting(self, scheme_id, region, *args):
         evaluated.append(region)
         return original(self, scheme_id, region, *args)
 
-    monkeypatch.setattr(RegionRanking, "_summary", counting)
+    monkeypatch.setattr(Evaluator, "evaluate", counting)
     assert second.rows("anning", Q) == rows and evaluated == []
     ind = next(i for i in registry.scheme_indicators("anning") if i.kind is Kind.milestone
                and i.id not in province[0][SPARSE])
     store.save_value(ind, SPARSE, Q, 1.0, "", "测试", None)
-    updated = second.rows("anning", Q)
     assert evaluated == [SPARSE]
-    assert first.rows("anning", Q) == updated and evaluated == [SPARSE]  # from the file second wrote
-    alone = RegionRanking(MonitorService(registry, store), shared=False).rows("anning", Q)
-    assert alone == updated
+    updated = second.rows("anning", Q)
+    assert first.rows("anning", Q) == updated and evaluated == [SPARSE]
+    service = MonitorService(registry, store)
+    assert [(r.region, r.completion_index, r.counts) for r in updated] == \
+        [(n, *_independent(service, n)[:2]) for n in (r.region for r in updated)]
+
+
+def test_sql_ranking_pages_search_and_order_agree_with_the_python_rule(store, registry, province):
+    """Rank, order (both ways), search and paging from SQL equal ranked() + shown_rows()."""
+    from dashboard.pages.regions import shown_rows
+    from dashboard.region_rollup import totals
+
+    for extra in ("丁县", "戊县", "己县"):      # nothing reported: equal indexes share a rank
+        store.ensure_region("anning", extra)
+    ranking = RegionRanking(MonitorService(registry, store))
+    python = ranked([dataclasses.replace(r, rank=0) for r in ranking.rows("anning", Q)])
+    assert ranking.rows("anning", Q) == python
+    assert len({r.rank for r in python}) < len(python)
+    for text in ("", "县", "乙", "无此地"):
+        for order in ("desc", "asc"):
+            expected = shown_rows(python, text, order)
+            assert ranking.page("anning", Q, text, order) == (len(expected), expected)
+            assert ranking.page("anning", Q, text, order, 2, 2) == (len(expected), expected[2:4])
+    t = ranking.totals("anning", Q)
+    want = totals(python)
+    assert (t.regions, t.counts, t.lagging, t.median_index) == \
+        (want.regions, want.counts, want.lagging, want.median_index)
+    assert t.mean_index == pytest.approx(want.mean_index)
 
 
 def test_ties_share_a_rank_and_none_goes_last():

@@ -1,14 +1,14 @@
 """地区排名: every region of a scheme ranked by completion index, with its status
 counts, a heat strip per dimension and a link to its overview.
 
-Built for a province office watching up to about 1,000 pilot counties: the
-ranking is cached per process (:mod:`dashboard.region_rollup`) and the table
-shows one page of rows at a time, with a search box.
+Built for the national office watching 3,000 pilot counties: each request reads
+one page of the ranking and the province-wide figures from the status snapshot
+in SQL (:mod:`dashboard.region_rollup`); the table shows one page of rows at a
+time, with a search box.
 """
 from __future__ import annotations
 
 from collections import Counter
-from statistics import median
 from typing import Optional
 
 import dash_bootstrap_components as dbc
@@ -21,7 +21,7 @@ from indicators.statuses import SEVERITY
 from .. import ids, urlstate
 from ..components import light, status_counts
 from ..grid import rows_xlsx
-from ..region_rollup import RegionRanking, RegionSummary
+from ..region_rollup import RegionRanking, RegionSummary, Totals
 from .common import View, page_title, resolve, scheme_col, selector_col, subtitle_id
 
 NAV_LABEL = "地区排名"
@@ -101,7 +101,7 @@ def layout(service, search, **_):
                                          outline=True, className="ms-2 no-print text-nowrap"),
                               dcc.Download(id=ids.RN_DOWNLOAD)],
                              className="d-flex align-items-baseline"),
-                    # The first ranking of a quarter in a worker takes seconds at 1,000 regions: show it is coming.
+                    # Shown only when a page of the ranking takes long (rows the snapshot must compute first).
                     dcc.Loading(html.Div(id=ids.RN_TABLE, className="region-table-wrap"), type="default",
                                 delay_show=400),
                     dbc.Pagination(id=ids.RN_PAGER, max_value=1, active_page=page, fully_expanded=False,
@@ -189,27 +189,23 @@ def _table(scheme, rows: list[RegionSummary], quarter: Quarter) -> html.Table:
     return html.Table([cols, head, html.Tbody(body)], className="table table-sm region-table mb-0")
 
 
-def _summary(rows: list[RegionSummary]) -> html.Div:
-    indexes = [r.completion_index for r in rows if r.completion_index is not None]
-    total: Counter = Counter()
-    for r in rows:
-        total.update({s.value: n for s, n in r.counts.items()})
-    lagging = sum(1 for r in rows if r.counts.get(SEVERITY[0], 0) + r.counts.get(SEVERITY[1], 0) > 0)
-    facts = [("地区数", f"{len(rows):,}"),
-             ("平均完成指数", f"{sum(indexes) / len(indexes):.1f}" if indexes else "—"),
-             ("完成指数中位数", f"{median(indexes):.1f}" if indexes else "—"),
-             ("有滞后或逾期指标的地区", f"{lagging:,}")]
+def _summary(t: Totals) -> html.Div:
+    facts = [("地区数", f"{t.regions:,}"),
+             ("平均完成指数", "—" if t.mean_index is None else f"{t.mean_index:.1f}"),
+             ("完成指数中位数", "—" if t.median_index is None else f"{t.median_index:.1f}"),
+             ("有滞后或逾期指标的地区", f"{t.lagging:,}")]
     cards = html.Div([html.Div([html.Div(v, className="fact-n"), html.Div(k, className="fact-k")],
                                className="fact") for k, v in facts], className="facts")
     return html.Section([html.H2("全部地区汇总", className="section-title"), cards,
                          html.Div("各地区指标状态合计", className="small text-muted mt-2 mb-1"),
-                         status_counts(total, sum(total.values()))],
+                         status_counts(Counter(t.counts), sum(t.counts.values()))],
                         className="section")
 
 
 def shown_rows(rows: list[RegionSummary], text: str, order: Optional[str]) -> list[RegionSummary]:
     """The ranking as the table lists it: regions whose name contains ``text``, best first
-    (``order`` "asc": worst first)."""
+    (``order`` "asc": worst first). The rule :meth:`RegionRanking.page` reads in SQL
+    (tests/test_regions.py compares the two)."""
     text = (text or "").strip().lower()
     shown = [r for r in rows if text in r.region.lower()] if text else list(rows)
     return shown[::-1] if order == "asc" else shown
@@ -237,7 +233,7 @@ def _quarter_options(service, scheme_id: str) -> list[dict]:
 
 
 def register(app, service):
-    # One ranking cache per app (per gunicorn worker), keyed on the database's data_version.
+    # The ranking's reads (SQL on the status snapshot, no per-process cache).
     ranking = RegionRanking(service)
     app.server.extensions.setdefault("monitor", {})["regions"] = ranking
 
@@ -256,20 +252,23 @@ def register(app, service):
         scheme_id, q = view.scheme_id, view.quarter
         quarter = str(q)
         options = _quarter_options(service, scheme_id)
-        rows = ranking.rows(scheme_id, q)
         text = (search or "").strip()
-        shown = shown_rows(rows, text, order)
-        pages = max(1, -(-len(shown) // PAGE_SIZE))
         initial = len(triggered) > 1
-        page = min(max(1, int(page or 1)), pages) if (initial or triggered == [ids.RN_PAGER]) else 1
-        part = shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        page = max(1, int(page or 1)) if (initial or triggered == [ids.RN_PAGER]) else 1
+        # One page from SQL; a page past the end (fewer regions since) falls back to the last one.
+        matched, part = ranking.page(scheme_id, q, text, order, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        pages = max(1, -(-matched // PAGE_SIZE))
+        if page > pages:
+            page = pages
+            matched, part = ranking.page(scheme_id, q, text, order, (page - 1) * PAGE_SIZE, PAGE_SIZE)
         scheme = service.scheme(scheme_id)
         title = f"{scheme.short_name}方案 · 截至{q.label} · 地区排名"
-        count = (f"共{len(shown):,}个地区" + (f"(“{text}”)" if text else "")
+        count = (f"共{matched:,}个地区" + (f"(“{text}”)" if text else "")
                  + (f",当前显示第{(page - 1) * PAGE_SIZE + 1}–{(page - 1) * PAGE_SIZE + len(part)}个" if part else ""))
         url = urlstate.build(scheme=scheme_id, q=quarter, search=text or None,
                              order=order if order == "asc" else None, page=page if page > 1 else None)
-        return (options, quarter, title, scheme.name, _summary(rows), count, _table(scheme, part, q), pages, page, url)
+        return (options, quarter, title, scheme.name, _summary(ranking.totals(scheme_id, q)), count,
+                _table(scheme, part, q), pages, page, url)
 
     @app.callback(
         Output(ids.RN_DOWNLOAD, "data"), Output(ids.RN_EXPORT_NOTE, "children"),
@@ -281,7 +280,7 @@ def register(app, service):
     def export(_clicks, scheme_id, quarter, search, order):
         """Every region the table lists for the search and order (all pages), as an Excel sheet."""
         view = _view(service, ranking, scheme_id=scheme_id, quarter=quarter)
-        shown = shown_rows(ranking.rows(view.scheme_id, view.quarter), search, order)
+        shown = ranking.page(view.scheme_id, view.quarter, search or "", order)[1]
         if not shown:
             return no_update, "没有可导出的地区:请修改查找条件。"
         scheme = service.scheme(view.scheme_id)

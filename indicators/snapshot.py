@@ -1,0 +1,111 @@
+"""What the status snapshot holds for one region and quarter, computed from its values.
+
+The snapshot (table ``status_snapshot``, kept by :mod:`data.store`) is derived data:
+per (scheme, region, quarter) the counts of statuses, the completion index, the
+share achieved, the completion index per dimension and every indicator's status.
+This module is the one rule that computes a row: pure Python, no SQL. The store
+is handed an :class:`Evaluator` (the registry bound to these functions) and calls
+it for the regions and quarters a write touches.
+
+A row records the ``version`` of the scheme's registry definition it was computed
+with: after the registry changes, rows of the old version count as missing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Mapping, Optional, Sequence
+
+from .model import Baseline
+from .periods import Quarter, quarter_range
+from .registry import Registry
+from .rollup import by_dimension, summarise
+from .status import evaluate_quarters
+from .statuses import Status
+
+
+@dataclass(frozen=True)
+class RegionStatus:
+    """One snapshot row: a region's statuses as evaluated at the end of ``quarter``."""
+
+    region: str
+    quarter: Quarter
+    counts: dict[Status, int]                # all statuses, zeros included
+    total: int
+    due: int
+    share_achieved: Optional[float]          # 0..1
+    completion_index: Optional[float]        # 0..100
+    dimensions: dict[str, Optional[float]]   # completion index per dimension, scheme order
+    statuses: tuple[str, ...]                # each indicator's status value, registry order
+    reported: int = 0                        # indicators with a value for this very quarter
+
+
+def scheme_version(registry: Registry, scheme_id: str) -> str:
+    """A fingerprint of everything in the registry that a scheme's statuses depend on."""
+    scheme = registry.schemes[scheme_id]
+    parts = [scheme.model_dump(mode="json")] + [i.model_dump(mode="json") for i in registry.scheme_indicators(scheme_id)]
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def snapshot_quarters(registry: Registry, scheme_id: str, today: Optional[date] = None) -> list[Quarter]:
+    """Quarters the snapshot keeps: from the scheme's start to its end or the latest ended
+    quarter, whichever is later (every quarter the pages offer, and those the scheme still
+    has ahead, so a new quarter needs no computing when it begins)."""
+    scheme = registry.schemes[scheme_id]
+    first = Quarter.containing(scheme.period.start.first_day)
+    last = max(Quarter.containing(scheme.period.end.first_day), Quarter.latest_ended(today or date.today()))
+    return quarter_range(first, last)
+
+
+def evaluate_region(registry: Registry, scheme_id: str, region: str, quarters: Sequence[Quarter],
+                    observations: Mapping[str, Mapping[Quarter, float]],
+                    references: Mapping[str, Mapping[Quarter, float]],
+                    baselines: Mapping[str, Baseline]) -> list[RegionStatus]:
+    """The snapshot rows of one region for ``quarters`` (same rule as the service's per-indicator path)."""
+    scheme = registry.schemes[scheme_id]
+    inds = registry.scheme_indicators(scheme_id)
+    by_ind = []
+    for ind in inds:
+        ref = references.get(ind.target.reference) if ind.target.reference else None
+        by_ind.append(evaluate_quarters(ind, scheme, observations.get(ind.id) or {}, quarters, reference=ref,
+                                        baseline=baselines.get(ind.id)))
+    out = []
+    for q in quarters:
+        results = [r[q] for r in by_ind]
+        overall = summarise(region, results)
+        dims = by_dimension(results, registry)
+        out.append(RegionStatus(region, q, overall.counts, overall.total, overall.due, overall.share_achieved,
+                                overall.completion_index,
+                                {d: (dims[d].completion_index if d in dims else None) for d in scheme.dimensions},
+                                tuple(r.status.value for r in results),
+                                sum(1 for ind in inds if (observations.get(ind.id) or {}).get(q) is not None)))
+    return out
+
+
+class Evaluator:
+    """The registry bound to the snapshot rule, for the store (which knows no registry)."""
+
+    def __init__(self, registry: Registry):
+        self.registry = registry
+        self._versions: dict[str, str] = {}
+
+    def schemes(self) -> list[str]:
+        return list(self.registry.schemes)
+
+    def version(self, scheme_id: str) -> str:
+        if scheme_id not in self._versions:
+            self._versions[scheme_id] = scheme_version(self.registry, scheme_id)
+        return self._versions[scheme_id]
+
+    def dimensions(self, scheme_id: str) -> list[str]:
+        return list(self.registry.schemes[scheme_id].dimensions)
+
+    def quarters(self, scheme_id: str, today: Optional[date] = None) -> list[Quarter]:
+        return snapshot_quarters(self.registry, scheme_id, today)
+
+    def evaluate(self, scheme_id: str, region: str, quarters: Sequence[Quarter], observations, references,
+                 baselines) -> list[RegionStatus]:
+        return evaluate_region(self.registry, scheme_id, region, quarters, observations, references, baselines)
