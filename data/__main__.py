@@ -10,6 +10,7 @@
     python -m data restore FILE [--force]
     python -m data check
     python -m data export --format xlsx --out FILE
+    python -m data snapshot (--rebuild | --check) [--scheme ID]
 
 Backups, restore, the move to PostgreSQL and scheduling: docs/backup.md.
 
@@ -337,6 +338,46 @@ def cmd_export(args) -> int:
     return _safely(run)
 
 
+def cmd_snapshot(args) -> int:
+    """Recompute the status snapshot from the values, or compare it with a fresh evaluation."""
+    import time
+
+    from indicators.snapshot import Evaluator
+
+    from .store import Store
+
+    url = _url(args)
+
+    def run() -> int:
+        engine, _ = _open(url)
+        try:
+            registry = _registry()
+            if args.scheme and args.scheme not in registry.schemes:
+                print(f"错误:未知方案 {args.scheme}(可选:{', '.join(registry.schemes)})", file=sys.stderr)
+                return 2
+            store = Store(engine)
+            store.set_snapshot_evaluator(Evaluator(registry))
+            schemes = [args.scheme] if args.scheme else list(registry.schemes)
+            if args.rebuild:
+                t = time.perf_counter()
+                rows = store.rebuild_snapshot(schemes)
+                print(f"状态快照已重建:{rows:,} 行,用时 {time.perf_counter() - t:.1f} 秒:{_shown(url)}")
+                return 0
+            problems = [p for sid in schemes for p in store.snapshot_check(sid)]
+            for p in problems[:50]:
+                print(p)
+            if problems:
+                print(f"状态快照与重新评价不一致:{len(problems)} 处,请运行 python -m data snapshot --rebuild",
+                      file=sys.stderr)
+                return 1
+            print(f"状态快照与重新评价完全一致:{_shown(url)}")
+            return 0
+        finally:
+            engine.dispose()
+
+    return _safely(run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m data", description="数据库命令:建库、示例数据、导入、修改记录")
     p.add_argument("--url", help="数据库地址(默认取环境变量 DATABASE_URL)")
@@ -389,6 +430,12 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=("xlsx",), default="xlsx")
     exp.add_argument("--out", required=True)
     exp.set_defaults(func=cmd_export)
+    snap = sub.add_parser("snapshot", help="状态快照(各地区各季度的指标状态,派生数据):重建或核对")
+    what = snap.add_mutually_exclusive_group(required=True)
+    what.add_argument("--rebuild", action="store_true", help="按已存数据重新计算全部状态快照")
+    what.add_argument("--check", action="store_true", help="与重新评价的结果逐行核对(不写入)")
+    snap.add_argument("--scheme", help="只处理一个方案(默认全部)")
+    snap.set_defaults(func=cmd_snapshot)
     from .status_cmd import add_parser as add_status
     add_status(sub, _url)
     return p

@@ -1201,9 +1201,16 @@ class Store:
                                                StatusSnapshot.region_id.in_(rids),
                                                StatusSnapshot.period.in_(periods))
                   .execution_options(synchronize_session=False))
+        rows = self._fresh_rows(s, scheme_id, rids, quarters)
+        if rows:
+            s.execute(insert(StatusSnapshot), rows)
+        return len(rows)
+
+    def _fresh_rows(self, s: Session, scheme_id: str, rids: list[int], quarters: list[Quarter]) -> list[dict]:
+        """The snapshot rows of ``rids`` × ``quarters`` evaluated from the values now (none without an evaluator)."""
         ev = self.snapshot_evaluator
         if ev is None or scheme_id not in ev.schemes():
-            return 0
+            return []
         names = dict(s.execute(select(Region.id, Region.name).where(Region.id.in_(rids))).all())
         inputs = self._region_inputs(s, scheme_id, list(names))
         version, rows = ev.version(scheme_id), []
@@ -1215,9 +1222,31 @@ class Store:
                        "statuses": " ".join(r.statuses), "reported": r.reported}
                 row.update({f"n_{st}": r.counts.get(st, 0) for st in SNAPSHOT_STATUSES})
                 rows.append(row)
-        if rows:
-            s.execute(insert(StatusSnapshot), rows)
-        return len(rows)
+        return rows
+
+    def snapshot_check(self, scheme_id: str, batch: int = 250) -> list[str]:
+        """Every difference between the stored snapshot of a scheme and a fresh evaluation of all its
+        regions and quarters (``python -m data snapshot --check``; empty: they agree exactly)."""
+        ev = self.snapshot_evaluator
+        if ev is None:
+            raise StoreError("status snapshot: no evaluator set")
+        ss = StatusSnapshot
+        cols = [c.name for c in ss.__table__.columns if c.name != "id"]
+        problems = []
+        with self._read() as s:
+            names = dict(s.execute(select(Region.id, Region.name).where(Region.scheme_id == scheme_id)).all())
+            stored = {(r.region_id, r.period): {c: getattr(r, c) for c in cols}
+                      for r in s.scalars(select(ss).where(ss.scheme_id == scheme_id))}
+            rids = sorted(names)
+            for i in range(0, len(rids), batch):
+                for row in self._fresh_rows(s, scheme_id, rids[i:i + batch], ev.quarters(scheme_id)):
+                    key = (row["region_id"], row["period"])
+                    have = stored.pop(key, None)
+                    if have != row:
+                        what = "缺少" if have is None else "与重新评价不一致"
+                        problems.append(f"{names[key[0]]} {key[1]}:状态快照{what}")
+        problems += [f"{names.get(rid, rid)} {period}:状态快照多余" for rid, period in stored]
+        return problems
 
     def _refresh_touched(self, s: Session) -> None:
         """Bring the snapshot rows of the regions and quarters this transaction wrote up to date,
