@@ -10,7 +10,7 @@
     python -m data restore FILE [--force]
     python -m data check
     python -m data export --format xlsx --out FILE
-    python -m data snapshot (--rebuild | --check) [--scheme ID]
+    python -m data snapshot (--rebuild [--workers N] | --check) [--scheme ID]
 
 Backups, restore, the move to PostgreSQL and scheduling: docs/backup.md.
 
@@ -360,7 +360,7 @@ def cmd_snapshot(args) -> int:
             schemes = [args.scheme] if args.scheme else list(registry.schemes)
             if args.rebuild:
                 t = time.perf_counter()
-                rows = store.rebuild_snapshot(schemes)
+                rows = store.rebuild_snapshot(schemes, workers=max(1, args.workers))
                 print(f"状态快照已重建:{rows:,} 行,用时 {time.perf_counter() - t:.1f} 秒:{_shown(url)}")
                 return 0
             problems = [p for sid in schemes for p in store.snapshot_check(sid)]
@@ -435,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--rebuild", action="store_true", help="按已存数据重新计算全部状态快照")
     what.add_argument("--check", action="store_true", help="与重新评价的结果逐行核对(不写入)")
     snap.add_argument("--scheme", help="只处理一个方案(默认全部)")
+    snap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="重建时并行计算的进程数(默认CPU核数)")
     snap.set_defaults(func=cmd_snapshot)
     from .status_cmd import add_parser as add_status
     add_status(sub, _url)

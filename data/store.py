@@ -320,6 +320,21 @@ def _touch(s: Session, scheme_id: str, rid: int, since: Optional[Quarter]) -> No
     touched[key] = since
 
 
+def _snapshot_rows(ev, scheme_id: str, quarters: list[Quarter], items: list[tuple]) -> list[dict]:
+    """Snapshot rows (column -> value) of [(region id, name, observations, references, baselines)],
+    by the evaluator's rule. Module-level: the rebuild runs it in worker processes."""
+    version, rows = ev.version(scheme_id), []
+    for rid, name, obs, refs, bases in items:
+        for r in ev.evaluate(scheme_id, name, quarters, obs, refs, bases):
+            row = {"scheme_id": scheme_id, "region_id": rid, "period": str(r.quarter), "scheme_version": version,
+                   "total": r.total, "due": r.due, "share_achieved": r.share_achieved,
+                   "completion_index": r.completion_index, "dimensions": list(r.dimensions.values()),
+                   "statuses": " ".join(r.statuses), "reported": r.reported}
+            row.update({f"n_{st}": r.counts.get(st, 0) for st in SNAPSHOT_STATUSES})
+            rows.append(row)
+    return rows
+
+
 class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -1206,23 +1221,18 @@ class Store:
             s.execute(insert(StatusSnapshot), rows)
         return len(rows)
 
+    def _batch_inputs(self, s: Session, scheme_id: str, rids: list[int]) -> list[tuple]:
+        """[(region id, name, observations, references, baselines)] of ``rids``, read in ``s``."""
+        names = dict(s.execute(select(Region.id, Region.name).where(Region.id.in_(rids))).all())
+        inputs = self._region_inputs(s, scheme_id, list(names))
+        return [(rid, name, *inputs[rid]) for rid, name in names.items()]
+
     def _fresh_rows(self, s: Session, scheme_id: str, rids: list[int], quarters: list[Quarter]) -> list[dict]:
         """The snapshot rows of ``rids`` × ``quarters`` evaluated from the values now (none without an evaluator)."""
         ev = self.snapshot_evaluator
         if ev is None or scheme_id not in ev.schemes():
             return []
-        names = dict(s.execute(select(Region.id, Region.name).where(Region.id.in_(rids))).all())
-        inputs = self._region_inputs(s, scheme_id, list(names))
-        version, rows = ev.version(scheme_id), []
-        for rid, name in names.items():
-            for r in ev.evaluate(scheme_id, name, quarters, *inputs[rid]):
-                row = {"scheme_id": scheme_id, "region_id": rid, "period": str(r.quarter), "scheme_version": version,
-                       "total": r.total, "due": r.due, "share_achieved": r.share_achieved,
-                       "completion_index": r.completion_index, "dimensions": list(r.dimensions.values()),
-                       "statuses": " ".join(r.statuses), "reported": r.reported}
-                row.update({f"n_{st}": r.counts.get(st, 0) for st in SNAPSHOT_STATUSES})
-                rows.append(row)
-        return rows
+        return _snapshot_rows(ev, scheme_id, quarters, self._batch_inputs(s, scheme_id, rids))
 
     def snapshot_check(self, scheme_id: str, batch: int = 250) -> list[str]:
         """Every difference between the stored snapshot of a scheme and a fresh evaluation of all its
@@ -1301,25 +1311,56 @@ class Store:
                 written += self._put_snapshot(s, scheme_id, missing[i:i + batch], [quarter])
         return written
 
-    def rebuild_snapshot(self, scheme_ids: Optional[Iterable[str]] = None, batch: int = 250,
+    def rebuild_snapshot(self, scheme_ids: Optional[Iterable[str]] = None, batch: int = 100, workers: int = 1,
                          progress: Optional[Callable[[str, int, int], None]] = None) -> int:
         """Recompute every snapshot row from the values (``python -m data snapshot --rebuild``),
-        one transaction per scheme (writers wait meanwhile). Returns the rows written."""
+        one transaction per scheme (writers wait meanwhile). ``workers`` > 1 evaluates batches of
+        regions in that many processes while this one reads and writes. Returns the rows written."""
         ev = self.snapshot_evaluator
         if ev is None:
             raise StoreError("status snapshot: no evaluator set")
         written = 0
-        for scheme_id in (list(scheme_ids) if scheme_ids is not None else ev.schemes()):
-            with Session(self.engine) as s, s.begin():
-                self._lock_writers(s)
-                s.execute(delete(StatusSnapshot).where(StatusSnapshot.scheme_id == scheme_id)
-                          .execution_options(synchronize_session=False))
-                rids = list(s.scalars(select(Region.id).where(Region.scheme_id == scheme_id).order_by(Region.id)))
-                quarters = ev.quarters(scheme_id)
-                for i in range(0, len(rids), batch):
-                    written += self._put_snapshot(s, scheme_id, rids[i:i + batch], quarters)
-                    if progress:
-                        progress(scheme_id, min(i + batch, len(rids)), len(rids))
+        pool = None
+        if workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn, not fork: a forked child would share (and might close) this process's connections.
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            for scheme_id in (list(scheme_ids) if scheme_ids is not None else ev.schemes()):
+                with Session(self.engine) as s, s.begin():
+                    self._lock_writers(s)
+                    s.execute(delete(StatusSnapshot).where(StatusSnapshot.scheme_id == scheme_id)
+                              .execution_options(synchronize_session=False))
+                    rids = list(s.scalars(select(Region.id).where(Region.scheme_id == scheme_id)
+                                          .order_by(Region.id)))
+                    quarters = ev.quarters(scheme_id)
+                    pending: list = []
+                    done = 0
+
+                    def put(rows: list[dict]) -> None:
+                        nonlocal written, done
+                        if rows:
+                            s.execute(insert(StatusSnapshot), rows)
+                        written += len(rows)
+                        done += len(rows) // max(1, len(quarters))
+                        if progress:
+                            progress(scheme_id, done, len(rids))
+
+                    for i in range(0, len(rids), batch):
+                        items = self._batch_inputs(s, scheme_id, rids[i:i + batch])
+                        if pool is None:
+                            put(_snapshot_rows(ev, scheme_id, quarters, items))
+                            continue
+                        pending.append(pool.submit(_snapshot_rows, ev, scheme_id, quarters, items))
+                        while len(pending) > workers:   # bounded: values of a few batches in memory
+                            put(pending.pop(0).result())
+                    for f in pending:
+                        put(f.result())
+        finally:
+            if pool is not None:
+                pool.shutdown()
         return written
 
     def snapshot_rows(self, scheme_id: str) -> dict[tuple[str, str], tuple]:

@@ -55,7 +55,7 @@ def test_snapshot_equals_a_fresh_evaluation_after_random_writes(store, registry)
               "测试", references={"甲县": plan.references})
     service = MonitorService(registry, store)       # hands the store its evaluator
     assert store.snapshot_check(SCHEME)             # bulk-loaded: nothing computed yet
-    assert store.rebuild_snapshot([SCHEME]) == 3 * len(snapshot_quarters(registry, SCHEME))
+    assert store.rebuild_snapshot([SCHEME], workers=2) == 3 * len(snapshot_quarters(registry, SCHEME))
     assert store.snapshot_check(SCHEME) == []
 
     quarters = quarter_range(FIRST, LAST)
