@@ -20,6 +20,7 @@ from indicators.periods import Quarter, quarter_range
 from indicators.registry import Registry
 from indicators.snapshot import Evaluator
 from indicators.status import Result, evaluate, reported_level
+from indicators.statuses import Status
 
 from . import datastatus
 from .entry import reporting
@@ -174,6 +175,26 @@ class MonitorService:
     def history(self, scheme_id: str, region: str, quarters: list[Quarter]) -> dict[str, dict[Quarter, Result]]:
         d = self.data(scheme_id, region)
         return {ind.id: {q: self.result(ind, region, q, d) for q in quarters} for ind in self.indicators(scheme_id)}
+
+    def status_history(self, scheme_id: str, region: str, quarters: list[Quarter]) -> dict[str, dict[Quarter, Status]]:
+        """Each indicator's status at each quarter (the overview's heatmap), read from the status
+        snapshot in one query; only quarters it lacks (rows being recomputed) are evaluated here."""
+        inds = self.indicators(scheme_id)
+        found = self.store.region_statuses(scheme_id, self.store.snapshot_evaluator.version(scheme_id), region,
+                                           quarters)
+        out: dict[str, dict[Quarter, Status]] = {i.id: {} for i in inds}
+        missing = []
+        for q in quarters:
+            text = found.get(str(q))
+            if text is None:
+                missing.append(q)
+                continue
+            for ind, value in zip(inds, text.split()):
+                out[ind.id][q] = Status(value)
+        if missing:
+            for iid, by_q in self.history(scheme_id, region, missing).items():
+                out[iid].update({q: r.status for q, r in by_q.items()})
+        return out
 
     # --- who still owes what (form counts, 审核, 催报, 待办: one rule) -----------
     def reporting_units(self, scheme_id: str) -> list[str]:

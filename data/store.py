@@ -1376,6 +1376,16 @@ class Store:
                                          r.statuses, r.reported)
         return out
 
+    def region_statuses(self, scheme_id: str, version: str, region: str, quarters: Iterable[Quarter]) -> dict[str, str]:
+        """Period -> every indicator's status (space-separated, registry order) of one region from the
+        snapshot, for the quarters it holds at ``version`` (one indexed query: the overview's heatmap)."""
+        ss = StatusSnapshot
+        periods = [str(q) for q in quarters]
+        with self.engine.connect() as c:
+            return dict(c.execute(select(ss.period, ss.statuses).join(Region, ss.region_id == Region.id)
+                                  .where(ss.scheme_id == scheme_id, Region.scheme_id == scheme_id, Region.name == region,
+                                         ss.scheme_version == version, ss.period.in_(periods))).all())
+
     def latest_reported_period(self, scheme_id: str, version: str, upto: Quarter) -> Optional[Quarter]:
         """The latest quarter up to ``upto`` with a value in some region, from the snapshot
         (None when the snapshot holds no row of ``version``: ask :meth:`observed_periods`)."""

@@ -97,6 +97,11 @@ def test_snapshot_equals_a_fresh_evaluation_after_random_writes(store, registry)
         assert snap_statuses == statuses, key
         assert counts == {s: statuses.split().count(s) for s in SNAPSHOT_STATUSES}
         assert total == len(inds) and due == total - counts["not_due"]
+    # The overview's heatmap reads the snapshot; the same statuses as evaluating.
+    qs = snapshot_quarters(registry, SCHEME)[-12:]
+    for region in regions:
+        assert service.status_history(SCHEME, region, qs) == \
+            {i: {q: r.status for q, r in by_q.items()} for i, by_q in service.history(SCHEME, region, qs).items()}
 
 
 def test_writes_without_an_evaluator_leave_rows_to_fill(store, registry):
@@ -111,7 +116,11 @@ def test_writes_without_an_evaluator_leave_rows_to_fill(store, registry):
     gone = store.snapshot_check(SCHEME)
     assert gone and all("缺少" in p for p in gone)
     q = Quarter(2024, 4)
+    service = MonitorService(registry, store)
+    history = {i: {q: r.status for q, r in by_q.items()} for i, by_q in service.history(SCHEME, "甲县", [q]).items()}
+    assert service.status_history(SCHEME, "甲县", [q]) == history        # a missing row: evaluated instead
     assert store.fill_snapshot(SCHEME, q) == 1 and store.fill_snapshot(SCHEME, q) == 0
+    assert service.status_history(SCHEME, "甲县", [q]) == history
     assert store.rebuild_snapshot([SCHEME]) and store.snapshot_check(SCHEME) == []
 
 

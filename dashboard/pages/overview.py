@@ -135,8 +135,7 @@ def _heatmap(service, view: View):
     scheme = service.scheme(view.scheme_id)
     first = max(view.quarter + (1 - HEATMAP_QUARTERS), type(view.quarter).containing(scheme.period.start.first_day))
     quarters = quarter_range(first, view.quarter)
-    hist = service.history(view.scheme_id, view.region, quarters)
-    statuses = {iid: {q: r.status for q, r in by_q.items()} for iid, by_q in hist.items()}
+    statuses = service.status_history(view.scheme_id, view.region, quarters)   # from the status snapshot
     rows = [(i.id, i.name) for i in service.indicators(view.scheme_id)]
     return figures.status_heatmap(rows, quarters, statuses)
 
