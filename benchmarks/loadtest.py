@@ -21,10 +21,8 @@ import os
 import random
 import re
 import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from contextlib import ExitStack
@@ -157,9 +155,6 @@ def run(args) -> dict:
 
     registry = load_registry()
     with ExitStack() as stack:
-        cache = tempfile.mkdtemp(prefix="loadtest-cache-")
-        stack.callback(shutil.rmtree, cache, True)
-        os.environ["MONITOR_CACHE_DIR"] = cache  # the ranking's shared files, inherited by gunicorn
         server = os.environ.get("DATABASE_URL", "")
         if not server.startswith(("postgres://", "postgresql")):
             server = stack.enter_context(throwaway_postgres())
