@@ -74,7 +74,8 @@ class MonitorService:
         # The scheme a page shows when its address names none (or an unknown one).
         self.default_scheme = default_scheme or next(iter(registry.schemes))
         # The store keeps the status snapshot up to date on every write with this rule.
-        store.set_snapshot_evaluator(Evaluator(registry))
+        if store is not None:   # registry-only uses (tests, commands) have none
+            store.set_snapshot_evaluator(Evaluator(registry))
         self._data = _LRU(256)
         self._results = _LRU(_MAX_CACHE)
         self._regions = _LRU(16)
