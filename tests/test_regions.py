@@ -292,3 +292,15 @@ def test_bulk_load_is_all_or_nothing(store, registry):
     assert store.regions("anning") == ["甲县"]
     with store.engine.connect() as c:
         assert c.execute(select(func.count()).select_from(Revision)).scalar() == 1
+
+
+def test_ranking_of_an_empty_database_lists_the_scheme_region(store, registry):
+    """No region stored yet: the scheme's own region, nothing reported, and nothing written."""
+    ranking = RegionRanking(MonitorService(registry, store))
+    rows = ranking.rows("anning", Q)
+    assert [(r.region, r.rank) for r in rows] == [(registry.schemes["anning"].region, 1)]
+    assert rows[0].counts[Status.no_data] > 0
+    t = ranking.totals("anning", Q)
+    assert t.regions == 1 and sum(t.counts.values()) == rows[0].total
+    assert ranking.page("anning", Q, "无此地") == (0, [])
+    assert store.regions("anning") == [] and store.snapshot_rows("anning") == {}
