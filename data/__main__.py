@@ -5,6 +5,12 @@
     python -m data import FILE [--dry-run] [--user NAME] [--region NAME]
     python -m data history INDICATOR_ID [--period 2024Q2] [--region NAME] [--format json|table]
     python -m data template SCHEME UNIT PERIOD OUT.xlsx [--region NAME]
+    python -m data evidence add INDICATOR_ID PERIOD FILE [--region R] [--note TEXT] [--user NAME]
+    python -m data evidence list [--indicator ID] [--region R] [--period P] [--format json|table]
+
+Evidence files are kept in EVIDENCE_DIR (default: next to a SQLite database, e.g.
+instance/monitor-evidence; instance/evidence for a server database), at most
+EVIDENCE_MAX_MB (20) each; ``evidence add`` acts as the office and runs the page's checks.
 
 The database is ``--url``, else the environment's DATABASE_URL, else
 sqlite:///instance/monitor.db (relative to the repository root). ``demo`` uses
@@ -83,7 +89,8 @@ def cmd_demo(args) -> int:
         print(f"错误:{real},不能载入示例数据(确需载入请加 --force)。数据库:{_shown(url)}", file=sys.stderr)
         return 1
     try:
-        summary = load_demo(store, _registry())
+        registry = _registry()
+        summary = load_demo(store, registry, evidence=_evidence(store, url, registry))
     except StoreError as exc:
         print(f"错误:{exc}", file=sys.stderr)
         return 1
@@ -202,6 +209,64 @@ def cmd_template(args) -> int:
     return 0
 
 
+def _evidence(store, url: str, registry=None):
+    from .evidence import Evidence, default_evidence_dir
+
+    directory = os.environ.get("EVIDENCE_DIR", "").strip() or default_evidence_dir(url)
+    return Evidence(store, registry or _registry(), directory, float(os.environ.get("EVIDENCE_MAX_MB") or 20))
+
+
+def cmd_evidence_add(args) -> int:
+    from .evidence import EvidenceRefused, Office
+    from .store import Store
+
+    try:
+        with open(args.file, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        print(f"无法读取文件 {args.file}:{exc.strerror}", file=sys.stderr)
+        return 2
+    url = _url(args)
+    engine, _ = _open(url)
+    try:
+        ev = _evidence(Store(engine), url)
+        today = date.fromisoformat(args.today) if args.today else None
+        row = ev.add(Office(args.user), args.indicator_id, args.region, args.period, os.path.basename(args.file),
+                     data, args.note or "", today=today)
+    except EvidenceRefused as exc:
+        print(f"未添加:{exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    extra = "(该季度已报送/审核,由办公室补充,已记录)" if row.state_at_upload != "draft" else ""
+    print(f"已添加佐证材料 #{row.id}:{row.name}({row.size_text},{row.content_type})"
+          f" → {row.indicator_id} {row.region} {row.period}{extra}")
+    return 0
+
+
+def cmd_evidence_list(args) -> int:
+    from .store import Store
+
+    url = _url(args)
+    engine, _ = _open(url)
+    try:
+        rows = _evidence(Store(engine), url).rows(indicator_id=args.indicator, region=args.region, period=args.period)
+    finally:
+        engine.dispose()
+    if args.format == "json":
+        print(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("没有佐证材料")
+        return 0
+    print("编号\t指标\t地区\t报告期\t文件名\t大小\t上传人\t上传时间(UTC)\t状态\t备注")
+    for r in rows:
+        state = f"已移除({r.removed_by},{r.remove_reason})" if r.removed else "有效"
+        print("\t".join([str(r.id), r.indicator_id, r.region, str(r.period), r.name, r.size_text, r.uploaded_by,
+                         r.uploaded_at.strftime("%Y-%m-%d %H:%M:%S"), state, r.note or "—"]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m data", description="数据库命令:建库、示例数据、导入、修改记录")
     p.add_argument("--url", help="数据库地址(默认取环境变量 DATABASE_URL)")
@@ -234,6 +299,23 @@ def build_parser() -> argparse.ArgumentParser:
     tpl.add_argument("out")
     tpl.add_argument("--region")
     tpl.set_defaults(func=cmd_template)
+
+    ev = sub.add_parser("evidence", help="佐证材料:添加、列出").add_subparsers(dest="evidence_command", required=True)
+    add = ev.add_parser("add", help="添加一个佐证材料文件(与页面上传相同的检查;以办公室身份记录)")
+    add.add_argument("indicator_id")
+    add.add_argument("period", help="季度,如2025Q2")
+    add.add_argument("file")
+    add.add_argument("--region", help="地区(默认取方案的地区)")
+    add.add_argument("--note", default="")
+    add.add_argument("--user", default="命令行", help="记入记录的上传人")
+    add.add_argument("--today", help=argparse.SUPPRESS)  # tests: fix "the current quarter"
+    add.set_defaults(func=cmd_evidence_add)
+    lst = ev.add_parser("list", help="列出佐证材料(含已移除的)")
+    lst.add_argument("--indicator")
+    lst.add_argument("--region")
+    lst.add_argument("--period")
+    lst.add_argument("--format", choices=("json", "table"), default="table")
+    lst.set_defaults(func=cmd_evidence_list)
     return p
 
 
