@@ -162,13 +162,21 @@ def detect_kind(data: bytes, label: str = "文件") -> Kind:
     raise FileRefused(f"“{label}”的内容是{found},与文件名无关,不能作为佐证材料。可上传的类型:{ACCEPTED_TEXT}。")
 
 
+def size_refusal(name: str, size: int, max_mb: float) -> Optional[str]:
+    """The size rule: not empty, at most ``max_mb``. (The page applies it before decoding.)"""
+    if size <= 0:
+        return f"“{name}”是空文件(0字节),未上传。"
+    if size > max_bytes(max_mb):
+        return f"“{name}”大小为{size_text(size)},超过上限{max_mb:g} MB,未上传。"
+    return None
+
+
 def check_file(raw_name: Optional[str], data: Optional[bytes], max_mb: float = DEFAULT_MAX_MB) -> CheckedFile:
     """The one check of an uploaded file (page and command line): name cleaned, not empty,
     not over ``max_mb``, an accepted type by content. FileRefused with the reason otherwise."""
     name = clean_name(raw_name)
-    if not data:
-        raise FileRefused(f"“{name}”是空文件(0字节),未上传。")
-    if len(data) > max_bytes(max_mb):
-        raise FileRefused(f"“{name}”大小为{size_text(len(data))},超过上限{max_mb:g} MB,未上传。")
+    problem = size_refusal(name, len(data or b""), max_mb)
+    if problem:
+        raise FileRefused(problem)
     kind = detect_kind(data, name)
     return CheckedFile(name, kind, data)

@@ -10,6 +10,7 @@ from indicators.periods import Quarter
 from .. import datastatus, figures, ids, urlstate
 from ..components import data_badge, fmt_value, light, target_text
 from ..entry.forms import local_time
+from ..evidence import page as evidence_page
 from .common import View, page_title, resolve, selector_col
 
 PREFIX = "/indicator/"
@@ -52,6 +53,7 @@ def layout(service, search, indicator_id: str = ""):
                                       html.Div(_citation(service, ind), id=ids.DT_CITATION)], className="section"),
                         lg=5),
             ]),
+            evidence_page.section(service, ind, view),
             html.Section([html.H2("修改记录", className="section-title"), html.Div(id=ids.DT_HISTORY)],
                          className="section"),
         ],
@@ -122,6 +124,8 @@ def _history(service, ind, region, names: dict[str, str]):
 
 
 def register(app, service):
+    evidence_page.register(app, service)
+
     @app.callback(
         Output(ids.DT_TITLE, "children"), Output(ids.DT_STATUS, "children"), Output(ids.DT_CHART, "figure"),
         Output(ids.DT_CHART, "config"), Output(ids.DT_VALUES, "children"), Output(ids.DT_HISTORY, "children"),

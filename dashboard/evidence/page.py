@@ -1,0 +1,274 @@
+"""The 佐证材料 section of an indicator's detail page, for the quarter shown.
+
+``section(service, ind, view)`` is the layout, ``register(app, service)`` the callbacks;
+the rules are data.evidence's (the same as ``python -m data evidence add``): callbacks
+only collect the inputs and render the outcome.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Optional
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+
+from data.evidence import EvidenceRefused, EvidenceRow, add_refusal
+from data.evidence_checks import ACCEPTED_TEXT, clean_name, size_refusal, size_text
+from indicators.limits import NOTE_MAX, REASON_MAX
+from indicators.periods import Quarter
+
+from .. import ids
+from ..entry import forms
+from ..permissions import guarded
+from . import routes
+
+SECTION = "ev-section"
+UPLOAD = "ev-upload"
+NOTE = "ev-note"
+BUSY = "ev-busy"
+MSG = "ev-msg"
+LIST = "ev-list"
+HINT = "ev-hint"
+REFRESH = "ev-refresh"
+REMOVE = "ev-remove"          # pattern: {"type": REMOVE, "id": <evidence id>}
+MODAL = "ev-modal"
+MODAL_NAME = "ev-modal-name"
+REASON = "ev-reason"
+CONFIRM = "ev-confirm"
+CANCEL = "ev-cancel"
+MODAL_MSG = "ev-modal-msg"
+TARGET = "ev-target"
+# The detail page's stores and quarter selector (dashboard/pages/detail.py).
+DT_INDICATOR, DT_REGION = "dt-indicator", "dt-region"
+
+
+# ---------------------------------------------------------------- pure helpers
+
+def decode_data_url(contents, limit_bytes: int) -> tuple[Optional[bytes], int]:
+    """(bytes, size) of one dcc.Upload data URL; bytes None when it cannot be read or is
+    over ``limit_bytes`` (not decoded then: the size rule needs only the size)."""
+    if not isinstance(contents, str):
+        return None, 0
+    _, sep, b64 = contents.partition(",")
+    if not sep:
+        return None, 0
+    size = len(b64) * 3 // 4 - b64[-2:].count("=")
+    if size > limit_bytes:
+        return None, size
+    try:
+        return base64.b64decode(b64, validate=True), size
+    except (binascii.Error, ValueError):
+        return None, 0
+
+
+def upload_files(service, ident, indicator_id: str, region: str, quarter: str, names, contents,
+                 note: str = "") -> list[tuple[str, str]]:
+    """Add each uploaded file; one (color, message) per file. Refused files store nothing."""
+    names = names if isinstance(names, list) else [names]
+    contents = contents if isinstance(contents, list) else [contents]
+    ev = service.evidence
+    limit = int(ev.max_mb * 1024 * 1024) + 1
+    out = []
+    for name, body in zip(names, contents):
+        data, size = decode_data_url(body, limit)
+        if data is None:
+            too_big = size > limit and size_refusal(clean_name(name), size, ev.max_mb)
+            out.append(("danger", f"未上传:{too_big}" if too_big
+                        else f"“{clean_name(name)}”未收到完整内容(上传数据损坏),请重新选择文件。"))
+            continue
+        try:
+            row = ev.add(ident, indicator_id, region, quarter, name, data, note)
+        except EvidenceRefused as exc:
+            out.append(("danger", f"未上传:{exc}"))
+            continue
+        extra = ""
+        if row.state_at_upload in ("submitted", "approved"):
+            extra = "(该季度已报送或已审核,由办公室补充,已记入记录)"
+        out.append(("success", f"已上传“{row.name}”({row.size_text}){extra}。"))
+    if not out:
+        out.append(("warning", "没有收到文件,请重新选择。"))
+    return out
+
+
+def may_change(service, ident, ind, region: str, q: Quarter) -> bool:
+    unit = ind.reporting_unit
+    return add_refusal(ident, ind.scheme, unit, region, q,
+                       service.evidence.unit_state(ind.scheme, region, unit, q)) is None
+
+
+# ---------------------------------------------------------------- layout
+
+def section(service, ind, view) -> html.Section:
+    max_mb = service.evidence.max_mb
+    return html.Section([
+        html.H2("佐证材料", className="section-title"),
+        html.Div(id=HINT, className="small text-muted mb-2"),
+        dbc.Row([
+            dbc.Col(dbc.Input(id=NOTE, placeholder="说明(可选,如:文件名称、文号)", maxLength=NOTE_MAX,
+                              size="sm"), md=6),
+        ], className="g-2 mb-2 no-print"),
+        dcc.Upload(
+            id=UPLOAD, multiple=True,
+            children=html.Div(["拖放文件到此处,或", html.A("点击选择文件", className="link-primary"),
+                               html.Div(f"可上传:{ACCEPTED_TEXT};每个不超过{max_mb:g} MB;可一次选择多个文件",
+                                        className="small text-muted")]),
+            className="evidence-upload no-print",
+            style={"border": "1px dashed #8a94a6", "borderRadius": "6px", "padding": "14px",
+                   "textAlign": "center", "cursor": "pointer"},
+        ),
+        html.Div(id=BUSY, className="small text-primary mt-1"),
+        html.Div(id=MSG, className="mt-2"),
+        html.Div(id=LIST, className="mt-2"),
+        dcc.Store(id=REFRESH, data=0),
+        dcc.Store(id=TARGET),
+        dbc.Modal([
+            dbc.ModalHeader(dbc.ModalTitle("移除佐证材料")),
+            dbc.ModalBody([
+                html.P(id=MODAL_NAME),
+                html.P("移除是一次更正:文件仍保留在记录中,列表显示为“已移除”及原因。", className="small text-muted"),
+                dbc.Input(id=REASON, placeholder="移除原因(必填)", maxLength=REASON_MAX),
+                html.Div(id=MODAL_MSG, className="mt-2"),
+            ]),
+            dbc.ModalFooter([dbc.Button("取消", id=CANCEL, color="secondary", outline=True),
+                             dbc.Button("确认移除", id=CONFIRM, color="danger")]),
+        ], id=MODAL, is_open=False),
+    ], id=SECTION, className="section")
+
+
+def _alerts(messages: list[tuple[str, str]]):
+    return [dbc.Alert(m, color=c, className="py-1 px-2 mb-1 small", dismissable=True) for c, m in messages]
+
+
+def _active_table(rows: list[EvidenceRow], names: dict, removable: bool):
+    head = html.Thead(html.Tr([html.Th(h) for h in ("文件名", "大小", "上传人", "时间", "说明", "")]))
+    body = []
+    for r in rows:
+        actions = [html.A("下载", href=routes.href(r.id, download=True), className="me-2")]
+        if removable:
+            actions.append(dbc.Button("移除", id={"type": REMOVE, "id": r.id}, size="sm", color="link",
+                                      className="p-0 text-danger"))
+        late = " (办公室于报送后补充)" if r.state_at_upload in ("submitted", "approved") else ""
+        body.append(html.Tr([
+            html.Td(html.A(r.name, href=routes.href(r.id), target="_blank", rel="noopener",
+                           className="evidence-name")),
+            html.Td(r.size_text), html.Td(names.get(r.uploaded_by, r.uploaded_by) + late),
+            html.Td(forms.local_time(r.uploaded_at)), html.Td(r.note), html.Td(actions, className="no-print"),
+        ], **{"data-evidence": str(r.id)}))
+    return html.Div(dbc.Table([head, html.Tbody(body)], size="sm", striped=True, className="evidence-table mb-0"),
+                    className="table-responsive")
+
+
+def _removed_table(rows: list[EvidenceRow], names: dict):
+    head = html.Thead(html.Tr([html.Th(h) for h in ("文件名", "上传人", "移除人", "移除时间", "移除原因")]))
+    body = [html.Tr([html.Td([html.Del(r.name), html.Span(" 已移除", className="badge bg-secondary ms-1")]),
+                     html.Td(names.get(r.uploaded_by, r.uploaded_by)),
+                     html.Td(names.get(r.removed_by or "", r.removed_by or "")),
+                     html.Td(forms.local_time(r.removed_at)), html.Td(r.remove_reason)],
+                    **{"data-evidence-removed": str(r.id)}) for r in rows]
+    return html.Div(dbc.Table([head, html.Tbody(body)], size="sm", className="evidence-removed mb-0"),
+                    className="table-responsive")
+
+
+def render_list(service, ident, ind, region: str, q: Quarter):
+    rows = service.evidence.rows(ind.scheme, ind.id, region, q)
+    names = service.display_names()
+    active = [r for r in rows if not r.removed]
+    removed = [r for r in rows if r.removed]
+    parts = [_active_table(active, names, may_change(service, ident, ind, region, q)) if active
+             else html.P(f"{q.label}暂无佐证材料。", className="text-muted mb-1")]
+    if removed:
+        parts += [html.H3("已移除", className="h6 mt-3"), _removed_table(removed, names)]
+    return parts
+
+
+def hint(service, ident, ind, region: str, q: Quarter) -> tuple[str, bool]:
+    """(text, disabled) of the upload area for this user."""
+    unit = ind.reporting_unit
+    state = service.evidence.unit_state(ind.scheme, region, unit, q)
+    refusal = add_refusal(ident, ind.scheme, unit, region, q, state)
+    if refusal:
+        return f"{q.label} · {refusal}", True
+    extra = ";该季度已报送或已审核,办公室补充的材料会记入记录" if state != "draft" else ""
+    return f"{q.label}的佐证材料(填报单位:{unit}){extra}", False
+
+
+# ---------------------------------------------------------------- callbacks
+
+def _refused(n_outputs: int):
+    def out(msg: str):
+        return (_alerts([("danger", msg)]),) + (no_update,) * (n_outputs - 1)
+    return out
+
+
+def register(app, service) -> None:
+    registry = service.registry
+
+    def target(indicator_id, region, quarter):
+        ind = registry.indicators[indicator_id]
+        return ind, region, Quarter.parse(quarter)
+
+    @app.callback(
+        Output(LIST, "children"), Output(HINT, "children"), Output(UPLOAD, "disabled"),
+        Input(ids.DT_QUARTER, "value"), Input(REFRESH, "data"), State(DT_INDICATOR, "data"), State(DT_REGION, "data"),
+    )
+    @guarded("viewer", refused=lambda msg: (msg, msg, True))
+    def show(quarter, _refresh, indicator_id, region):
+        if indicator_id not in registry.indicators or not quarter:
+            return no_update, no_update, no_update
+        ind, region, q = target(indicator_id, region, quarter)
+        ident = forms.identity()
+        text, disabled = hint(service, ident, ind, region, q)
+        return render_list(service, ident, ind, region, q), text, disabled
+
+    @app.callback(
+        Output(MSG, "children"), Output(REFRESH, "data"), Output(UPLOAD, "contents"), Output(NOTE, "value"),
+        Input(UPLOAD, "contents"), State(UPLOAD, "filename"), State(NOTE, "value"), State(ids.DT_QUARTER, "value"),
+        State(DT_INDICATOR, "data"), State(DT_REGION, "data"), State(REFRESH, "data"),
+        running=[(Output(BUSY, "children"), "正在上传…", "")],
+        prevent_initial_call=True,
+    )
+    @guarded("viewer", refused=_refused(4))
+    def upload(contents, filenames, note, quarter, indicator_id, region, refresh):
+        if not contents:
+            return no_update, no_update, no_update, no_update
+        if indicator_id not in registry.indicators:
+            return _alerts([("danger", "页面参数无效,请刷新页面后重试。")]), no_update, None, no_update
+        messages = upload_files(service, forms.identity(), indicator_id, region, quarter, filenames, contents,
+                                note or "")
+        ok = any(c == "success" for c, _ in messages)
+        return _alerts(messages), (refresh or 0) + 1, None, ("" if ok else no_update)
+
+    @app.callback(
+        Output(MODAL, "is_open"), Output(TARGET, "data"), Output(MODAL_NAME, "children"),
+        Output(MODAL_MSG, "children"), Output(REASON, "value"),
+        Input({"type": REMOVE, "id": ALL}, "n_clicks"), Input(CANCEL, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    @guarded("viewer", refused=lambda msg: (False, None, "", msg, ""))
+    def open_remove(clicks, _cancel):
+        trig = ctx.triggered_id
+        if trig == CANCEL:
+            return False, None, "", "", ""
+        if not isinstance(trig, dict) or not any(clicks or []):
+            return no_update, no_update, no_update, no_update, no_update
+        row = service.evidence.get(trig.get("id"))
+        if row is None:
+            return no_update, no_update, no_update, no_update, no_update
+        return True, row.id, f"文件:{row.name}({size_text(row.size)})", "", ""
+
+    @app.callback(
+        Output(MODAL_MSG, "children", allow_duplicate=True), Output(MODAL, "is_open", allow_duplicate=True),
+        Output(REFRESH, "data", allow_duplicate=True), Output(MSG, "children", allow_duplicate=True),
+        Input(CONFIRM, "n_clicks"), State(TARGET, "data"), State(REASON, "value"), State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    @guarded("viewer", refused=_refused(4))
+    def remove(n, evidence_id, reason, refresh):
+        if not n or evidence_id is None:
+            return no_update, no_update, no_update, no_update
+        try:
+            row = service.evidence.remove(forms.identity(), int(evidence_id), reason or "")
+        except (EvidenceRefused, ValueError, TypeError) as exc:
+            return _alerts([("danger", str(exc))]), no_update, no_update, no_update
+        return "", False, (refresh or 0) + 1, _alerts([("info", f"已移除“{row.name}”,原因:{row.remove_reason}。")])
