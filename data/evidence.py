@@ -264,7 +264,7 @@ class Evidence:
             raise EvidenceRefused(f"未知指标编号“{indicator_id}”。")
         scheme = self.registry.schemes[ind.scheme]
         region = (region or scheme.region or "").strip()
-        if region not in self.store.regions(ind.scheme):
+        if region != scheme.region and region not in self.store.regions(ind.scheme):
             raise EvidenceRefused(f"未知地区“{region}”。")
         try:
             q = period if isinstance(period, Quarter) else Quarter.parse(str(period).strip())
@@ -311,7 +311,7 @@ class Evidence:
         created: list[str] = []
 
         def do(s: Session) -> EvidenceRow:
-            rid = self.store._region_id(s, ind.scheme, region)
+            rid = self.store._ensure_region_in(s, ind.scheme, region)
             state = self._state(s, ind.scheme, rid, ind.reporting_unit, q)
             refusal = add_refusal(actor, ind.scheme, ind.reporting_unit, region, q, state)
             if refusal:
