@@ -60,3 +60,23 @@ def test_upload_preview_and_remove(dash_duo, demo_app, tmp_path):
     wait_until(lambda: not dash_duo.driver.find_elements(By.CSS_SELECTOR, f"#{ev.LIST} .evidence-table"),
                what="the active list to empty")
     assert dash_duo.get_logs() == []
+
+
+def test_upload_from_a_row_of_the_entry_form(dash_duo, demo_app, tmp_path):
+    from urllib.parse import quote
+
+    from tests.test_entry_browser import pid
+
+    dash_duo.start_server(demo_app)
+    dash_duo.driver.get(dash_duo.server_url + f"/entry?scheme=anning&region={quote('安宁市')}&q=2026Q3"
+                        f"&unit={quote('市市场监管局')}")
+    count = pid(ev.ROW_COUNT, indicator=IND)
+    dash_duo.wait_for_contains_text(count, "暂无佐证材料", timeout=30)
+    path = tmp_path / "授权清单.png"
+    path.write_bytes(f.png(seed=3))
+    dash_duo.find_element(pid(ev.ROW_UPLOAD, indicator=IND) + " input[type=file]").send_keys(str(path))
+    dash_duo.wait_for_contains_text(pid(ev.ROW_MSG, indicator=IND), "已上传“授权清单.png”", timeout=30)
+    dash_duo.wait_for_contains_text(count, "佐证材料1份", timeout=20)
+    rows = demo_app.server.extensions["monitor"]["service"].evidence.rows(indicator_id=IND, period="2026Q3")
+    assert [(r.name, r.content_type) for r in rows] == [("授权清单.png", "image/png")]
+    assert dash_duo.get_logs() == []

@@ -39,6 +39,10 @@ CONFIRM = "ev-confirm"
 CANCEL = "ev-cancel"
 MODAL_MSG = "ev-modal-msg"
 TARGET = "ev-target"
+# The entry form's per-row upload (dashboard/entry/page.py): pattern ids by indicator.
+ROW_UPLOAD = "en-ev-upload"
+ROW_COUNT = "en-ev-count"
+ROW_MSG = "en-ev-msg"
 # The detail page's stores and quarter selector (dashboard/pages/detail.py).
 DT_INDICATOR, DT_REGION = "dt-indicator", "dt-region"
 
@@ -91,10 +95,13 @@ def upload_files(service, ident, indicator_id: str, region: str, quarter: str, n
     return out
 
 
+def may_add(service, ident, scheme_id: str, unit: str, region: str, q: Quarter) -> bool:
+    """May ``ident`` add (and remove) ``unit``'s evidence of ``region`` for ``q`` now?"""
+    return add_refusal(ident, scheme_id, unit, region, q, service.evidence.unit_state(scheme_id, region, unit, q)) is None
+
+
 def may_change(service, ident, ind, region: str, q: Quarter) -> bool:
-    unit = ind.reporting_unit
-    return add_refusal(ident, ind.scheme, unit, region, q,
-                       service.evidence.unit_state(ind.scheme, region, unit, q)) is None
+    return may_add(service, ident, ind.scheme, ind.reporting_unit, region, q)
 
 
 # ---------------------------------------------------------------- layout
@@ -191,6 +198,65 @@ def hint(service, ident, ind, region: str, q: Quarter) -> tuple[str, bool]:
         return f"{q.label} · {refusal}", True
     extra = ";该季度已报送或已审核,办公室补充的材料会记入记录" if state != "draft" else ""
     return f"{q.label}的佐证材料(填报单位:{unit}){extra}", False
+
+
+# ---------------------------------------------------------------- the entry form's rows
+
+def counts(service, scheme_id: str, region: str, q: Quarter) -> dict[str, int]:
+    """indicator id -> number of (not removed) evidence files for ``q``: one query per form."""
+    out: dict[str, int] = {}
+    for r in service.evidence.rows(scheme_id, region=region, period=q, include_removed=False):
+        out[r.indicator_id] = out.get(r.indicator_id, 0) + 1
+    return out
+
+
+def _count_link(ind_id: str, n: int, region: str, q: Quarter):
+    from .. import urlstate
+
+    text = f"佐证材料{n}份" if n else "暂无佐证材料"
+    return dcc.Link(text, href=f"/indicator/{ind_id}" + urlstate.build(region=region, q=str(q)),
+                    className="small entry-evidence-count")
+
+
+def entry_cell(ind, n: int, region: str, q: Quarter, may_add: bool):
+    """The evidence line under an indicator's name on the entry form: the count (a link to the
+    detail page's list) and, for whoever may add, a small upload that takes several files."""
+    pid = {"indicator": ind.id}
+    parts = [html.Span(_count_link(ind.id, n, region, q), id={"type": ROW_COUNT, **pid})]
+    if may_add:
+        parts.append(dcc.Upload(id={"type": ROW_UPLOAD, **pid}, multiple=True,
+                                children=html.A("+上传", className="small ms-2 link-primary", role="button"),
+                                className="d-inline-block entry-evidence-upload no-print"))
+    parts.append(html.Div(id={"type": ROW_MSG, **pid}, className="small"))
+    return html.Div(parts, className="entry-evidence")
+
+
+def register_entry(app, service) -> None:
+    """The per-row upload of the entry form: the same upload_files as the detail page."""
+    from dash import MATCH
+
+    @app.callback(
+        Output({"type": ROW_MSG, "indicator": MATCH}, "children"),
+        Output({"type": ROW_COUNT, "indicator": MATCH}, "children"),
+        Output({"type": ROW_UPLOAD, "indicator": MATCH}, "contents"),
+        Input({"type": ROW_UPLOAD, "indicator": MATCH}, "contents"),
+        State({"type": ROW_UPLOAD, "indicator": MATCH}, "filename"), State(ids.EN_CTX, "data"),
+        running=[(Output({"type": ROW_MSG, "indicator": MATCH}, "className"), "small text-primary uploading",
+                  "small")],
+        prevent_initial_call=True,
+    )
+    @guarded("viewer", refused=lambda msg: (_alerts([("danger", msg)]), no_update, None))
+    def row_upload(contents, filenames, context):
+        if not contents:
+            return no_update, no_update, no_update
+        try:
+            c = forms.FormContext.from_dict(context)
+        except forms.Refused as exc:
+            return _alerts([("danger", str(exc))]), no_update, None
+        ind_id = ctx.triggered_id["indicator"]
+        messages = upload_files(service, forms.identity(), ind_id, c.region, str(c.quarter), filenames, contents)
+        n = len(service.evidence.rows(c.scheme_id, ind_id, c.region, c.quarter, include_removed=False))
+        return _alerts(messages), _count_link(ind_id, n, c.region, c.quarter), None
 
 
 # ---------------------------------------------------------------- callbacks
