@@ -226,9 +226,12 @@ def entry_cell(ind, n: int, region: str, q: Quarter, may_add: bool):
     if may_add:
         parts.append(dcc.Upload(id={"type": ROW_UPLOAD, **pid}, multiple=True,
                                 children=html.A("+上传", className="small ms-2 link-primary", role="button"),
-                                className="d-inline-block entry-evidence-upload no-print"))
-    parts.append(html.Div(id={"type": ROW_MSG, **pid}, className="small"))
-    return html.Div(parts, className="entry-evidence")
+                                className="entry-evidence-upload no-print",
+                                style={"display": "inline-block", "verticalAlign": "baseline"},
+                                style_active={"display": "inline-block", "outline": "1px dashed #0d6efd"}))
+    # dcc.Upload renders a block <div>: a flex line keeps the count and 上传 side by side.
+    return html.Div([html.Div(parts, className="d-flex align-items-baseline"),
+                     html.Div(id={"type": ROW_MSG, **pid}, className="small")], className="entry-evidence")
 
 
 def register_entry(app, service) -> None:
