@@ -235,31 +235,55 @@ def entry_cell(ind, n: int, region: str, q: Quarter, may_add: bool):
 
 
 def register_entry(app, service) -> None:
-    """The per-row upload of the entry form: the same upload_files as the detail page."""
-    from dash import MATCH
+    """The per-row upload of the entry form: the same upload_files as the detail page.
+    ALL, not MATCH, like the form's other row callbacks; only the triggering row changes."""
+    rows = {"type": ROW_UPLOAD, "indicator": ALL}
+
+    # Shown in the browser at once, while the server callback below runs.
+    app.clientside_callback(
+        """function (contents) {
+            var t = dash_clientside.callback_context.triggered;
+            var which = t && t.length ? JSON.parse(t[0].prop_id.split(".")[0]).indicator : null;
+            return dash_clientside.callback_context.outputs_list.map(function (o, i) {
+                return o.id.indicator === which && contents[i] ? "正在上传…" : dash_clientside.no_update;
+            });
+        }""",
+        Output({"type": ROW_MSG, "indicator": ALL}, "children", allow_duplicate=True),
+        Input(rows, "contents"), prevent_initial_call=True)
+
+    def unchanged(n):
+        return [no_update] * n
 
     @app.callback(
-        Output({"type": ROW_MSG, "indicator": MATCH}, "children"),
-        Output({"type": ROW_COUNT, "indicator": MATCH}, "children"),
-        Output({"type": ROW_UPLOAD, "indicator": MATCH}, "contents"),
-        Input({"type": ROW_UPLOAD, "indicator": MATCH}, "contents"),
-        State({"type": ROW_UPLOAD, "indicator": MATCH}, "filename"), State(ids.EN_CTX, "data"),
-        running=[(Output({"type": ROW_MSG, "indicator": MATCH}, "className"), "small text-primary uploading",
-                  "small")],
+        Output({"type": ROW_MSG, "indicator": ALL}, "children"),
+        Output({"type": ROW_COUNT, "indicator": ALL}, "children"),
+        Output(rows, "contents"),
+        Input(rows, "contents"), State(rows, "filename"), State(ids.EN_CTX, "data"),
         prevent_initial_call=True,
     )
-    @guarded("viewer", refused=lambda msg: (_alerts([("danger", msg)]), no_update, None))
+    @guarded("viewer")
     def row_upload(contents, filenames, context):
-        if not contents:
-            return no_update, no_update, no_update
+        outs = ctx.outputs_list[0] if ctx.outputs_list else []
+        n = len(outs)
+        msgs, counts_, resets = unchanged(n), unchanged(n), unchanged(n)
+        trig = ctx.triggered_id
+        ind_id = trig.get("indicator") if isinstance(trig, dict) else None
+        at = [i for i, o in enumerate(outs) if isinstance(o, dict) and o.get("id", {}).get("indicator") == ind_id]
+        if not at or not isinstance(contents, list) or at[0] >= len(contents) or not contents[at[0]]:
+            return msgs, counts_, resets
+        i = at[0]
+        resets[i] = None
         try:
             c = forms.FormContext.from_dict(context)
         except forms.Refused as exc:
-            return _alerts([("danger", str(exc))]), no_update, None
-        ind_id = ctx.triggered_id["indicator"]
-        messages = upload_files(service, forms.identity(), ind_id, c.region, str(c.quarter), filenames, contents)
-        n = len(service.evidence.rows(c.scheme_id, ind_id, c.region, c.quarter, include_removed=False))
-        return _alerts(messages), _count_link(ind_id, n, c.region, c.quarter), None
+            msgs[i] = _alerts([("danger", str(exc))])
+            return msgs, counts_, resets
+        names = filenames[i] if isinstance(filenames, list) and i < len(filenames) else None
+        messages = upload_files(service, forms.identity(), ind_id, c.region, str(c.quarter), names, contents[i])
+        total = len(service.evidence.rows(c.scheme_id, ind_id, c.region, c.quarter, include_removed=False))
+        msgs[i] = _alerts(messages)
+        counts_[i] = _count_link(ind_id, total, c.region, c.quarter)
+        return msgs, counts_, resets
 
 
 # ---------------------------------------------------------------- callbacks
