@@ -46,7 +46,7 @@ class Sentence:
 class Clauses:
     sentences: list[Sentence] = field(default_factory=list)
     truncated: bool = False
-    # the text of each clause path (its own lines and everything under it), for unit lookup
+    # the spans of each clause path's own lines, for unit lookup
     blocks: dict[tuple[str, ...], list[tuple[int, int]]] = field(default_factory=dict)
 
 
@@ -91,8 +91,7 @@ def split_clauses(text: str, max_sentences: int = MAX_SENTENCES) -> Clauses:
                 path.append(" " + m.group(1))
                 heads.append(_heading(line[m.end():]))
         key = tuple(path)
-        for depth in range(len(key) + 1):
-            out.blocks.setdefault(key[:depth], []).append((line_start + body_off, line_start + len(line)))
+        out.blocks.setdefault(key, []).append((line_start + body_off, line_start + len(line)))
         item = ""
         seg_start = body_off
         for m in list(_SENT_END.finditer(line)) + [None]:
@@ -115,14 +114,37 @@ def split_clauses(text: str, max_sentences: int = MAX_SENTENCES) -> Clauses:
     return out
 
 
+_LINE_DONE = re.compile(r"[。;;!?!?::))]\s*$")
+
+
+def starts_clause(line: str) -> bool:
+    return any(rx.match(line) for _, rx in _LEVELS) or bool(_STAGE_HEAD.match(line) or _ITEM.match(line.strip()))
+
+
+def reflow(text: str) -> str:
+    """Join the lines a PDF wrapped at the page width: a line that does not end a sentence runs on
+    into the next, unless the next starts a numbered clause."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if out and out[-1].strip() and line.strip() and not _LINE_DONE.search(out[-1]) and not starts_clause(line) \
+                and len(out[-1]) >= 20:
+            out[-1] += line.strip()
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def units_of(clauses: Clauses, text: str, path: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """(lead units, responsible units) named in the clause ``path`` or, failing that, its parents.
+    """(lead units, responsible units) named in the clause ``path`` (or its sub-clauses) or,
+    failing that, in the own lines of a parent clause (never in a sibling's).
 
     Documents name them in a parenthesis closing the clause: (牵头单位:A、B,责任单位:C、D).
     """
-    for depth in range(len(path), 0, -1):
-        spans = clauses.blocks.get(path[:depth], [])
-        block = "\n".join(text[a:b] for a, b in spans)
+    n = len(path)
+    levels = [[s for p, spans in clauses.blocks.items() if p[:n] == path for s in spans]]
+    levels += [clauses.blocks.get(path[:depth], []) for depth in range(n - 1, 0, -1)]
+    for spans in levels:
+        block = "\n".join(text[a:b] for a, b in sorted(spans))
         found = _UNITS.findall(block)
         if found:
             lead: list[str] = []

@@ -6,16 +6,25 @@ cut is reported (``Text.notes``) rather than hidden, so drafting stays bounded w
 from __future__ import annotations
 
 import io
+import logging
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .clauses import reflow
 from .errors import DraftInputError
 
 MAX_CHARS = 150_000   # about 150 pages of Chinese text; the five shipped schemes are 12k–36k
 MAX_PAGES = 150       # PDF pages read at most
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy binary Word (.doc), also .xls/.ppt
 SUFFIXES = (".txt", ".docx", ".pdf")
+# CJK radicals-supplement forms that NFKC leaves alone but PDF fonts emit for ordinary characters
+_RADICALS = str.maketrans({
+    "⻓": "长", "⻔": "门", "⻆": "角", "⻩": "黄", "⻢": "马", "⻚": "页", "⻅": "见", "⻋": "车", "⻜": "飞",
+    "⻝": "食", "⻥": "鱼", "⻘": "青", "⻬": "齐", "⻮": "齿", "⻰": "龙", "⻳": "龟", "⻛": "风", "⻙": "韦",
+    "⻈": "讠", "⻉": "贝", "⻐": "钅", "⻠": "饣", "⻣": "骨", "⻤": "鬼", "⻦": "鸟", "⻨": "麦", "⻪": "黾",
+})
 
 
 @dataclass
@@ -53,6 +62,8 @@ def _docx(data: bytes) -> str:
 def _pdf(data: bytes, out: Text) -> str:
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
+    # pdfminer warns on every glyph of a subset font without a bounding box: noise, not news
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except (PDFSyntaxError, ValueError, TypeError, KeyError) as exc:
@@ -70,7 +81,9 @@ def _pdf(data: bytes, out: Text) -> str:
     if out.pages > MAX_PAGES:
         out.truncated = True
         out.notes.append(f"文件共{out.pages}页,只读取了前{MAX_PAGES}页。")
-    text = "\n".join(texts)
+    # PDF text of CJK fonts comes as Kangxi radicals (⼯作⽅案 for 工作方案): NFKC maps them back.
+    # Lines wrapped by the page width are joined into their sentences again.
+    text = reflow(unicodedata.normalize("NFKC", "\n".join(texts)).translate(_RADICALS))
     if not text.strip():
         raise DraftInputError("未能从PDF中读出文字,可能是扫描件(图片)或空白文件。"
                               "请提供文字版PDF、Word(.docx)或文本(.txt)文件,或先做文字识别(OCR)。")

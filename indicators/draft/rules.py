@@ -122,6 +122,7 @@ def quantities(sentence: str, target_context: bool) -> list[Proposal]:
     """Every quantified target in the sentence: a number with a unit that reads as a target."""
     masked = _masked(sentence)
     found: list[Proposal] = []
+    annual_run = False  # 年新增45件以上,实用新型500件以上: a list of amounts under one 年新增
     matches = [(m, False) for m in QTY.finditer(masked)] + [(m, True) for m in _PERCENT_WORDS.finditer(masked)]
     for m, pct_words in sorted(matches, key=lambda x: x[0].start()):
         a = _number(m, "a")
@@ -185,19 +186,23 @@ def quantities(sentence: str, target_context: bool) -> list[Proposal]:
                 p.kind, p.value, p.min, p.max = "range", None, a, b
                 p.because("range", f"“{p.text}”是区间:下限{a:g},上限{b:g}", 0.05)
         if p.kind != "range":
-            _kind(p, masked[:m.start()], sentence)
+            inherit = annual_run and not _BUILD.search(masked[seg_a:m.start()]) and not ANNUAL.search(masked[seg_a:m.start()])
+            _kind(p, masked[seg_a:m.start()], masked[:m.start()], inherit)
+        annual_run = p.kind == "annual"
         found.append(p)
     return found
 
 
-def _kind(p: Proposal, before: str, sentence: str) -> None:
+def _kind(p: Proposal, before: str, sentence_before: str, annual_run: bool) -> None:
+    """The kind of a quantity from the words in its piece of the sentence (``before`` it)."""
     growth = re.search(r"年均增长|年增长|增长|增幅", before[-8:])
     if p.unit == "%":
         if growth:
             p.kind = "rate"
-            p.name = p.name if p.name.endswith("率") else p.name + ("年均增长率" if "年均" in growth.group() else "增长率")
+            base = re.sub(r"(?:年均增长|年增长|增长|增幅)$", "", p.name)
+            p.name = base if base.endswith("率") else base + ("年均增长率" if "年均" in growth.group() else "增长率")
             p.because("growth_rate", f"“{growth.group()}{p.text}”:增长率,每年须达到")
-        elif RATE_HINT.search(before) or RATE_NAME.search(p.name):
+        elif RATE_HINT.search(sentence_before) or RATE_NAME.search(p.name):
             p.kind = "rate"
             p.because("rate", "每年(或每期)都须达到的百分比:比率")
         else:
@@ -208,6 +213,9 @@ def _kind(p: Proposal, before: str, sentence: str) -> None:
     if m:
         p.kind = "annual"
         p.because(f"annual:{m.group()}", f"“{m.group()}”:按自然年考核的年度量")
+    elif annual_run:
+        p.kind = "annual"
+        p.because("annual:list", "与前一个年度量并列(同一“年新增/每年”之下):年度量")
     elif "累计" in before[-12:] or "累计" in p.name:
         p.because("cumulative:累计", "“累计”:到期应达到的累计量")
     else:
