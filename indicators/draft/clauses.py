@@ -46,8 +46,9 @@ class Sentence:
 class Clauses:
     sentences: list[Sentence] = field(default_factory=list)
     truncated: bool = False
-    # the spans of each clause path's own lines, for unit lookup
+    # for unit lookup: the spans of each clause path's own lines, and of its whole subtree
     blocks: dict[tuple[str, ...], list[tuple[int, int]]] = field(default_factory=dict)
+    subtree: dict[tuple[str, ...], list[tuple[int, int]]] = field(default_factory=dict)
 
 
 def _label(level: int, num: str) -> str:
@@ -60,7 +61,8 @@ def _heading(rest: str) -> str:
     return (rest[: m.start()] if m else rest).strip()[:40]
 
 
-def split_clauses(text: str, max_sentences: int = MAX_SENTENCES) -> Clauses:
+def split_clauses(text: str, max_sentences: int | None = None) -> Clauses:
+    max_sentences = MAX_SENTENCES if max_sentences is None else max_sentences
     out = Clauses()
     path: list[str] = []
     levels: list[int] = []
@@ -91,7 +93,10 @@ def split_clauses(text: str, max_sentences: int = MAX_SENTENCES) -> Clauses:
                 path.append(" " + m.group(1))
                 heads.append(_heading(line[m.end():]))
         key = tuple(path)
-        out.blocks.setdefault(key, []).append((line_start + body_off, line_start + len(line)))
+        span = (line_start + body_off, line_start + len(line))
+        out.blocks.setdefault(key, []).append(span)
+        for depth in range(1, len(key) + 1):
+            out.subtree.setdefault(key[:depth], []).append(span)
         item = ""
         seg_start = body_off
         for m in list(_SENT_END.finditer(line)) + [None]:
@@ -140,11 +145,9 @@ def units_of(clauses: Clauses, text: str, path: tuple[str, ...]) -> tuple[list[s
 
     Documents name them in a parenthesis closing the clause: (牵头单位:A、B,责任单位:C、D).
     """
-    n = len(path)
-    levels = [[s for p, spans in clauses.blocks.items() if p[:n] == path for s in spans]]
-    levels += [clauses.blocks.get(path[:depth], []) for depth in range(n - 1, 0, -1)]
+    levels = [clauses.subtree.get(path, [])] + [clauses.blocks.get(path[:d], []) for d in range(len(path) - 1, 0, -1)]
     for spans in levels:
-        block = "\n".join(text[a:b] for a, b in sorted(spans))
+        block = "\n".join(text[a:b] for a, b in spans)
         found = _UNITS.findall(block)
         if found:
             lead: list[str] = []

@@ -191,6 +191,7 @@ def draft_text(doc: Text | str) -> Draft:
     dflt, dflt_rule = default_deadline(text, stages)
     out: list[Candidate] = []
     seen: dict[tuple, Candidate] = {}
+    units_cache: dict[tuple, tuple[list[str], list[str]]] = {}
     clause_dates: dict[tuple, tuple[date, str]] = {}  # the last date a clause named, for its later sentences
     for sent in clauses.sentences:
         d, rule = sentence_deadline(sent.text, stages)
@@ -212,7 +213,9 @@ def draft_text(doc: Text | str) -> Draft:
                 props.append(c)
         if not props:
             continue
-        lead, resp = units_of(clauses, text, sent.path)
+        if sent.path not in units_cache:  # one lookup per clause: a long clause is read once
+            units_cache[sent.path] = units_of(clauses, text, sent.path)
+        lead, resp = units_cache[sent.path]
         for p in props:
             if d is None:
                 deadline, drule = dflt, dflt_rule
@@ -225,16 +228,18 @@ def draft_text(doc: Text | str) -> Draft:
                 p.because("aim:力争", "“力争”:按目标值登记,考核时可注明", -0.05)
             key = _dedup_key(p)
             if key in seen:
-                if sent.text != seen[key].quote and sent.text not in seen[key].also_quotes:
-                    seen[key].also_in.append(sent.clause)
-                    seen[key].also_quotes.append(sent.text)
+                first = seen[key]
+                if sent.clause != first.clause and sent.clause not in first.also_in:
+                    first.also_in.append(sent.clause)
+                if sent.text != first.quote and sent.text not in first.also_quotes:
+                    first.also_quotes.append(sent.text)
                 continue
             cand = Candidate(
                 id=f"c{len(out) + 1}", name=p.name, kind=p.kind, unit=p.unit, value=p.value, min=p.min, max=p.max,
                 factor=p.factor, reference=p.reference, baseline_year=p.baseline_year, strict=p.strict,
                 approx=p.approx, target_text=p.text, deadline=deadline.isoformat() if deadline else None,
-                deadline_rule=drule, stage=_stage_of(sent, deadline, stages), lead_units=lead,
-                responsible_units=resp, clause=sent.clause, item=sent.item,
+                deadline_rule=drule, stage=_stage_of(sent, deadline, stages), lead_units=list(lead),
+                responsible_units=list(resp), clause=sent.clause, item=sent.item,
                 section=sent.headings[0] if sent.headings else "", quote=sent.text, span=(sent.start, sent.end),
                 target_span=(sent.start + p.span[0], sent.start + p.span[1]),
                 confidence=round(min(0.99, max(0.05, p.confidence)), 2), rules=p.rules, explain=p.explain)

@@ -28,13 +28,14 @@ QTY = re.compile(
 _PERCENT_WORDS = re.compile(rf"百分之(?P<a>{NUM})(?P<after>以上)?")
 COMPARATORS = ("累计达到", "累计达", "不少于", "不低于", "不超过", "达到", "超过", "增至", "提高到", "提升到",
                "突破", "至少", "高于", "达", "超", "在")
+_VERB_IN = re.compile(r"打造|培育|建设|组建|引进|培养|新增|建立|设立|新建|举办")
 _BUILD = re.compile(r"(?:打造|培育|建设|组建|引进|培养|新增|建立|设立|认定|扶持|新建|举办|开展|组织)\s*$")
 _COMPARATOR = re.compile("(" + "|".join(COMPARATORS) + r")\s*$")
 ANNUAL = re.compile(r"每年|年均|年新增|年度|/年|全年|每个年度")
 RATE_HINT = re.compile(r"每年|年度|每季度")
 RATE_NAME = re.compile(r"结案率|办结率")
 _STRIP_HEAD = re.compile(
-    r"^(?:和|及|并|(?:力争|到|至|截至)?\d{4}年(?:底|末)?(?:前|以前)?|力争|通过[^,,]{0,12}?建设|全市|全区|全省|全县|"
+    r"^(?:和|及|并|[一二三四五六七八九十]+是|一支|一批|建立|(?:力争|到|至|截至)?\d{4}年(?:底|末)?(?:前|以前)?|力争|通过[^,,]{0,12}?建设|全市|全区|全省|全县|"
     r"实现|确保|推动|推进|持续|积极|着力|进一步|重点|逐步|努力|每年|年度|累计|使|其中|"
     r"在|新增|建设|培育|组建|打造|引进|培养|建成|设立|构建|开展|完成|扶持|发展|新建|认定|办理|实施|全面)+")
 _STRIP_TAIL = re.compile(r"(?:累计达到|累计达|不少于|不低于|达到|超过|增至|提高到|提升到|突破|至少|年新增长|"
@@ -107,9 +108,15 @@ def _clean(name: str) -> str:
 def name_at(sentence: str, start: int, end: int) -> str:
     """A name for the quantity at ``sentence[start:end]``: the noun before it in its piece of the
     sentence (发明专利授权量达到45件 → 发明专利授权量), else the noun after it (培育10名人才 → 人才)."""
-    a, b = _segment_at(sentence, start)
-    before = _clean(sentence[a:start])
-    after = _clean(re.split(r"[的,,;;。]", sentence[end:b])[0] if end < b else "")
+    a, _ = _segment_at(sentence, start)
+    raw = sentence[a:start]
+    verbs = list(_VERB_IN.finditer(raw))
+    if verbs:  # 在重点产业领域建设知识产权联盟(不少于5家): the noun is the verb's object
+        obj = raw[verbs[-1].end():]  # …; 专利代理机构新增(12家): the subject
+        raw = obj if _clean(obj) else raw[:verbs[-1].start()]
+    before = _clean(raw)
+    # after: up to the next comma; past the last 的 (2个特色鲜明、竞争力强的区域商标品牌 → 区域商标品牌)
+    after = _clean(re.split(r"[,,;;。::]", sentence[end:])[0].rsplit("的", 1)[-1])
     verb_only = not before or len(before) <= 2
     return (after if verb_only and after else before or after)
 
@@ -144,7 +151,7 @@ def quantities(sentence: str, target_context: bool) -> list[Proposal]:
         seg_a, seg_b = _segment_at(masked, m.start())
         ends_piece = not masked[m.end():seg_b].strip() or after == "以上"
         weak = not raw_a[0].isdigit() and raw_a in ("一", "两", "几")
-        if weak and not (comp or after):
+        if weak and not (comp or after or (ends_piece and target_context)):
             continue  # 一次, 两刊: words, not counts, unless worded as a target
         if re.match(r"方面|阶段|领域|环节|部分|批次|大类|类|方向|步", masked[m.end():m.end() + 2]):
             continue  # 5个方面, 四个阶段: counts of the text's own parts
