@@ -92,6 +92,9 @@ def test_line_starting_with_a_date_or_decimal_is_not_a_clause_number():
     ("权利人满意度超过90%。", dict(kind="share", value=90, strict=True)),
     ("发明专利申请量达到1500/年。", dict(kind="annual", value=1500, unit="件")),
     ("万人有效发明专利拥有量达到7件。", dict(value=7, unit="件/万人")),
+    ("市财政每年按照财政一般预算支出的增长适度增加专利产业化支持资金。", dict(kind="relative_reference", factor=1, unit="%")),
+    ("制定出台《甲办法》、《乙规定》、《丙办法》等文件。", dict(kind="cumulative", value=3, unit="项")),
+    ("专利代理机构新增12家,专利代理人增至50名。", dict(value=12, unit="家")),
 ])
 def test_phrases(text, want):
     c = one(text, **{k: v for k, v in want.items() if k in ("kind", "unit")})

@@ -202,7 +202,7 @@ def draft_text(doc: Text | str) -> Draft:
             rule = f"同一条款前文:{r0}"
         target_ctx = bool(TARGET_WORDS.search(sent.text) or any(TARGET_HEAD.search(h) for h in sent.headings[:2]))
         props = relatives(sent.text)
-        taken = [p.span for p in props]
+        taken = [p.span for p in props if p.rules[0] != "named_documents"]
         for q in quantities(sent.text, target_ctx):
             if not any(a <= q.span[0] < b for a, b in taken):
                 props.append(q)

@@ -9,6 +9,7 @@ milestone registered from the same sentence when the candidate's value is 1 (构
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -95,3 +96,38 @@ def score(draft: Draft, indicators: list[Indicator]) -> Score:
         if not ok:
             unmatched.append(f"{c.clause} {c.name} {c.target_text}")
     return Score(len(quantified), found, found_dl, len(draft.candidates), matched, missed, unmatched)
+
+
+SOURCES_DIR = Path(__file__).resolve().parent.parent / "sources"
+COLUMNS = [("quantified", "登记的量化目标"), ("recall_value_unit", "值+单位正确"), ("recall_deadline", "值+单位+截止日期正确"),
+           ("proposals", "候选数"), ("precision", "候选命中登记")]
+
+
+def measure_all(registry=None) -> dict[str, dict]:
+    """The table per shipped scheme: its source text (indicators/sources/<id>.txt) against its registry."""
+    from ..registry import load_registry
+    from .draft import draft_file
+    reg = registry or load_registry()
+    out = {}
+    for sid in sorted(reg.schemes):
+        path = SOURCES_DIR / f"{sid}.txt"
+        if path.exists():
+            out[sid] = score(draft_file(path), reg.scheme_indicators(sid)).table()
+    return out
+
+
+def markdown_table(table: dict[str, dict]) -> str:
+    def cell(key, v):
+        return f"{v:.0%}" if isinstance(v, float) else str(v)
+    lines = ["| scheme | " + " | ".join(label for _, label in COLUMNS) + " |",
+             "| --- |" + " ---: |" * len(COLUMNS)]
+    for sid, row in table.items():
+        lines.append(f"| {sid} | " + " | ".join(cell(k, row[k]) for k, _ in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m indicators.draft.measure [--json]: regenerate the published table
+    import json
+    import sys
+    t = measure_all()
+    print(json.dumps(t, indent=2, sort_keys=True) if "--json" in sys.argv else markdown_table(t))

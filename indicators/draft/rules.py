@@ -235,6 +235,8 @@ _REL_REF = re.compile(
     r"(?P<cmp>不低于|高于|超过|达到|不少于)(?P<ref>(?:同期)?(?:本省|全省|全国|全市|全区|全自治区|全州)?(?:同期)?平均(?:水平)?)"
     r"(?:的(?P<n>" + NUM + r")倍)?")
 _FULL = re.compile(r"全覆盖")
+_IN_STEP = re.compile(r"按照?(?P<ref>[^,,。;;]{2,20}?)的?增长(?:幅度|比例|速度)?(?:适度|同步|相应|逐步|逐年)?增加(?P<what>[^,,。;;]{2,24})")
+_TITLES = re.compile(r"(?:制定出台|制定|出台|印发|修订|编制)(?P<list>(?:《[^》]{2,40}》[、,和及与]?){2,})等(?:文件|政策|制度|办法|规定)")
 _ZERO = re.compile(r"零的突破")
 
 
@@ -264,6 +266,18 @@ def relatives(sentence: str) -> list[Proposal]:
                      strict=strict, text=sentence[m.start():m.end()], span=m.span(), confidence=0.75)
         p.because("relative_reference", f"“{p.text}”:相对参照值({m.group('ref')}),倍数{n:g}"
                   + (",严格高于" if strict else "") + f";单位按名称推定为{p.unit},参照序列须由办公室录入")
+        out.append(p)
+    for m in _IN_STEP.finditer(sentence):
+        what = _clean(m.group("what"))
+        p = Proposal(name=what + "增长率", kind="relative_reference", unit="%", factor=1.0, reference=m.group("ref") + "增长",
+                     text=m.group(), span=m.span(), confidence=0.55)
+        p.because("grow_in_step", f"“按照{m.group('ref')}的增长…增加”:增长率不低于参照的增长率(倍数1),参照序列须由办公室录入")
+        out.append(p)
+    for m in _TITLES.finditer(sentence):
+        titles = re.findall(r"《[^》]+》", m.group("list"))
+        p = Proposal(name=f"{titles[0]}等{len(titles)}个文件", kind="cumulative", unit="项", value=float(len(titles)),
+                     text=m.group("list"), span=m.span("list"), confidence=0.55)
+        p.because("named_documents", f"要制定的文件逐一列名:{len(titles)}个,按出台件数计")
         out.append(p)
     for m in _FULL.finditer(sentence):
         a, _ = _segment_at(sentence, m.start())
