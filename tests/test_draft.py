@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indicators import cli
 from indicators.draft import DraftInputError, draft_file, draft_text, read_bytes
@@ -284,3 +286,26 @@ def test_cli_no_targets(tmp_path, capsysbinary):
     out = capsysbinary.readouterr()
     assert json.loads(out.out.decode("utf-8"))["candidates"] == []
     assert "未找到量化目标" in out.err.decode("utf-8")
+
+
+# ---- any text ----
+
+_ALPHABET = "一二两三四五六七八九十百千万零〇0123456789.%—-~、,,。;;()()《》“”的年月底前到力争达以上左右余多家件个项人名次场万元亿翻番倍平均水平全省覆盖实现突破累计每年是牵头单位责任:\n "
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=120))
+def test_any_text_drafts_without_error_and_spans_hold(text):
+    d = draft_text(text)
+    json.dumps(d.to_dict(), ensure_ascii=False)
+    for c in d.candidates:
+        assert text[c.span[0]:c.span[1]] == c.quote
+        assert c.span[0] <= c.target_span[0] <= c.target_span[1] <= c.span[1]
+        assert 0 < c.confidence < 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="一二两三四五六七八九十百千万零〇", min_size=1, max_size=8))
+def test_any_chinese_numeral_string_converts_or_is_none(raw):
+    v = to_number(raw)
+    assert v is None or v >= 0
