@@ -97,6 +97,7 @@ def test_line_starting_with_a_date_or_decimal_is_not_a_clause_number():
     ("市财政每年按照财政一般预算支出的增长适度增加专利产业化支持资金。", dict(kind="relative_reference", factor=1, unit="%")),
     ("制定出台《甲办法》、《乙规定》、《丙办法》等文件。", dict(kind="cumulative", value=3, unit="项")),
     ("专利代理机构新增12家,专利代理人增至50名。", dict(value=12, unit="家")),
+    ("30家以上企业通过贯标认证。", dict(value=30, unit="家")),  # a number opening the sentence
 ])
 def test_phrases(text, want):
     c = one(text, **{k: v for k, v in want.items() if k in ("kind", "unit")})
@@ -145,6 +146,18 @@ def test_units_named_in_the_clause_and_not_its_siblings():
     assert next(c for c in d.candidates if c.value == 20).name == "联络员队伍"
     assert next(c for c in d.candidates if c.value == 3).responsible_units == []  # 一(一)1 names no unit
     assert next(c for c in d.candidates if c.value == 2).unit == "个"  # 建设服务站两个
+
+
+def test_full_width_punctuation_and_digits_as_word_processors_write_them():
+    text = ("一、目标\n1．到２０２５年，培育示范企业３家以上；建成平台2个。"
+            "（牵头单位：县市场监管局，责任单位：县财政局、县工信局）\n（二）到2025年底，质押融资1亿元。")
+    d = draft_text(text)
+    got = {(c.clause, c.value, c.unit, c.deadline) for c in d.candidates}
+    assert got == {("一1", 3, "家", "2025-12-31"), ("一1", 2, "个", "2025-12-31"), ("一(二)", 1, "亿元", "2025-12-31")}
+    first = d.candidates[0]
+    assert first.quote == "到２０２５年，培育示范企业３家以上" and first.target_text == "３家以上"  # verbatim
+    assert text[first.span[0]:first.span[1]] == first.quote
+    assert first.lead_units == ["县市场监管局"] and first.responsible_units == ["县财政局", "县工信局"]
 
 
 def test_dated_commitment_without_a_number_is_a_milestone():

@@ -15,6 +15,13 @@ import re
 from dataclasses import dataclass, field
 
 CN_DIGITS = "一二三四五六七八九十"
+# Full-width ASCII (，；：（）１２．) folded to half-width, one character for one, so the rules match
+# either form while spans and quotes still index the verbatim text.
+_FOLD = {0xFF01 + i: 0x21 + i for i in range(94)} | {0x3000: 0x20}
+
+
+def fold(text: str) -> str:
+    return text.translate(_FOLD)
 MAX_SENTENCES = 6000  # bounded work: a 150k-character document has about 4000
 
 _LEVELS = [
@@ -30,7 +37,8 @@ _SENT_END = re.compile(r"[。;;!?!?]")
 
 @dataclass
 class Sentence:
-    text: str
+    text: str                  # verbatim
+    folded: str                # the same with full-width ASCII folded (what the rules read)
     start: int
     end: int
     path: tuple[str, ...]      # ("三", "(二)", "1")
@@ -63,6 +71,7 @@ def _heading(rest: str) -> str:
 
 def split_clauses(text: str, max_sentences: int | None = None) -> Clauses:
     max_sentences = MAX_SENTENCES if max_sentences is None else max_sentences
+    original, text = text, fold(text)
     out = Clauses()
     path: list[str] = []
     levels: list[int] = []
@@ -114,7 +123,7 @@ def split_clauses(text: str, max_sentences: int | None = None) -> Clauses:
                 if len(out.sentences) >= max_sentences:
                     out.truncated = True
                     return out
-                out.sentences.append(Sentence(body, s, s + len(body), key, tuple(heads), item))
+                out.sentences.append(Sentence(original[s:s + len(body)], body, s, s + len(body), key, tuple(heads), item))
             seg_start = seg_end
     return out
 
@@ -145,6 +154,7 @@ def units_of(clauses: Clauses, text: str, path: tuple[str, ...]) -> tuple[list[s
 
     Documents name them in a parenthesis closing the clause: (牵头单位:A、B,责任单位:C、D).
     """
+    text = fold(text)
     levels = [clauses.subtree.get(path, [])] + [clauses.blocks.get(path[:d], []) for d in range(len(path) - 1, 0, -1)]
     for spans in levels:
         block = "\n".join(text[a:b] for a, b in spans)

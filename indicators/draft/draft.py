@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from .clauses import Sentence, split_clauses, units_of
+from .clauses import Sentence, fold, split_clauses, units_of
 from .read import Text
 from .rules import TARGET_HEAD, TARGET_WORDS, Proposal, commitment, quantities, relatives
 
@@ -187,28 +187,28 @@ def draft_text(doc: Text | str) -> Draft:
     notes = list(doc.notes)
     if clauses.truncated:
         notes.append(f"句子过多,只处理了前{len(clauses.sentences)}句。")
-    stages = find_stages(text)
-    dflt, dflt_rule = default_deadline(text, stages)
+    stages = find_stages(fold(text))
+    dflt, dflt_rule = default_deadline(fold(text), stages)
     out: list[Candidate] = []
     seen: dict[tuple, Candidate] = {}
     units_cache: dict[tuple, tuple[list[str], list[str]]] = {}
     clause_dates: dict[tuple, tuple[date, str]] = {}  # the last date a clause named, for its later sentences
     for sent in clauses.sentences:
-        d, rule = sentence_deadline(sent.text, stages)
+        d, rule = sentence_deadline(sent.folded, stages)
         if d:
             clause_dates[sent.path] = (d, rule)
         elif sent.path in clause_dates and sent.path:
             d, r0 = clause_dates[sent.path]
             rule = f"同一条款前文:{r0}"
-        target_ctx = bool(TARGET_WORDS.search(sent.text) or any(TARGET_HEAD.search(h) for h in sent.headings[:2]))
-        props = relatives(sent.text)
+        target_ctx = bool(TARGET_WORDS.search(sent.folded) or any(TARGET_HEAD.search(h) for h in sent.headings[:2]))
+        props = relatives(sent.folded)
         taken = [p.span for p in props if p.rules[0] != "named_documents"]
-        for q in quantities(sent.text, target_ctx):
+        for q in quantities(sent.folded, target_ctx):
             if not any(a <= q.span[0] < b for a, b in taken):
                 props.append(q)
-        dated_here = bool(sentence_deadline(sent.text, stages)[0])
+        dated_here = bool(sentence_deadline(sent.folded, stages)[0])
         if not props and dated_here:
-            c = commitment(sent.text)
+            c = commitment(sent.folded)
             if c:
                 props.append(c)
         if not props:
@@ -224,7 +224,7 @@ def draft_text(doc: Text | str) -> Draft:
                 p.confidence += 0.1 if dated_here else 0.05
             if any(TARGET_HEAD.search(h) for h in sent.headings[:2]):
                 p.because("target_section", "位于“目标/指标”条款", 0.1)
-            if "力争" in sent.text:
+            if "力争" in sent.folded:
                 p.because("aim:力争", "“力争”:按目标值登记,考核时可注明", -0.05)
             key = _dedup_key(p)
             if key in seen:
@@ -237,7 +237,8 @@ def draft_text(doc: Text | str) -> Draft:
             cand = Candidate(
                 id=f"c{len(out) + 1}", name=p.name, kind=p.kind, unit=p.unit, value=p.value, min=p.min, max=p.max,
                 factor=p.factor, reference=p.reference, baseline_year=p.baseline_year, strict=p.strict,
-                approx=p.approx, target_text=p.text, deadline=deadline.isoformat() if deadline else None,
+                approx=p.approx, target_text=sent.text[p.span[0]:p.span[1]],
+                deadline=deadline.isoformat() if deadline else None,
                 deadline_rule=drule, stage=_stage_of(sent, deadline, stages), lead_units=list(lead),
                 responsible_units=list(resp), clause=sent.clause, item=sent.item,
                 section=sent.headings[0] if sent.headings else "", quote=sent.text, span=(sent.start, sent.end),

@@ -139,8 +139,8 @@ def quantities(sentence: str, target_context: bool) -> list[Proposal]:
         if not pct_words and m.group("peryear") is None and m.group("unit") is None:
             continue
         prev = masked[m.start() - 1] if m.start() else ""
-        if prev.isdigit() or prev in ".．" or (prev and prev in "每超") and m.group("unit") in ("万人", "人"):
-            continue
+        if prev and (prev.isdigit() or prev in ".．"):
+            continue  # the tail of a longer number (4308-2022, 1.5)
         after_text = masked[m.end():m.end() + 1]
         if (after_text == "的" and m.group("after") != "左右") or (after_text in ("年", "月", "日") and not m.group("after")):
             continue  # 100万元以上的项目: a condition, not a target; 3个月: a duration
