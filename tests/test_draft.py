@@ -225,7 +225,7 @@ def test_scanned_pdf_is_refused_with_a_message():
     (b"", "empty.pdf", "文件是空的"),
     (b"not a pdf at all", "broken.pdf", "无法读取PDF文件"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "方案.doc", "另存为”.docx"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "renamed.docx", "旧版Word"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "renamed.docx", "或设了打开密码"),
     (b"PK\x03\x04 broken", "broken.docx", "无法打开Word文件"),
     (b"hello", "plan.xlsx", "不支持的文件类型"),
 ])

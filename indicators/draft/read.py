@@ -94,8 +94,11 @@ def read_bytes(data: bytes, name: str) -> Text:
     """The text of a document given as bytes and its file name (the suffix decides the reader)."""
     suffix = Path(name).suffix.lower()
     out = Text("", Path(name).name)
-    if suffix == ".doc" or data[:8] == OLE_MAGIC:
+    if suffix == ".doc":
         raise DraftInputError("这是旧版Word(.doc)文件,无法直接读取。请在Word或WPS中“另存为”.docx格式后重试。")
+    if data[:8] == OLE_MAGIC:  # a .doc renamed, or a .docx with an opening password (also stored as OLE)
+        raise DraftInputError("这个文件是旧版Word(.doc)格式,或设了打开密码,无法直接读取。"
+                              "请取消密码,并在Word或WPS中“另存为”.docx格式后重试。")
     if suffix not in SUFFIXES:
         raise DraftInputError(f"不支持的文件类型“{suffix or '无扩展名'}”:请提供.txt、.docx或.pdf文件。")
     if not data.strip():
