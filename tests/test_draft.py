@@ -322,3 +322,10 @@ def test_any_text_drafts_without_error_and_spans_hold(text):
 def test_any_chinese_numeral_string_converts_or_is_none(raw):
     v = to_number(raw)
     assert v is None or v >= 0
+
+
+def test_a_document_published_twice_in_one_file_drafts_once():
+    # 鞍山's published file carries its whole text twice (indicators/sources/anshan.txt keeps it once)
+    text = (SOURCES / "anshan.txt").read_text(encoding="utf-8")
+    once, twice = draft_text(text), draft_text(text + "\n" + text)
+    assert [(c.name, c.value, c.unit) for c in twice.candidates] == [(c.name, c.value, c.unit) for c in once.candidates]
