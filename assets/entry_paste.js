@@ -17,3 +17,20 @@
     }
   }, true);
 })();
+
+/* The sticky save bar (.entry-actions) covers the bottom of the window. scroll-padding keeps
+   inputs that receive focus above it, but Chromium does not scroll an inline link (a row's
+   "佐证材料" link) that is already inside the window: move any focused element of the form
+   that the bar covers up above it. */
+(function () {
+  document.addEventListener('focusin', function (ev) {
+    var el = ev.target, bar = document.querySelector('.entry-actions');
+    if (!el || !bar || !el.closest || !el.closest('#en-form') || getComputedStyle(bar).position !== 'sticky') { return; }
+    // After the browser's own scrolling for the focus, which comes after this event.
+    window.requestAnimationFrame(function () {
+      var box = (el.type === 'file' && el.parentElement ? el.parentElement : el).getBoundingClientRect();
+      var top = bar.getBoundingClientRect().top;
+      if (box.bottom > top - 4) { window.scrollBy(0, box.bottom - top + 12); }
+    });
+  });
+})();

@@ -14,16 +14,18 @@ from dash import Dash, Input, Output, State, dcc, html
 from flask import has_request_context, request
 
 from data.db import make_engine, upgrade
+from data.evidence import Evidence
 from data.store import Store
 from indicators.registry import SCHEMES_DIR, load_registry
 
 from . import auth, background, guard, ids, markup, security
+from .evidence import routes as evidence_routes
 from .components import demo_banner
 from .pages import PAGES, not_found
 from .pages import users as users_page
 from .permissions import ROLE_LABELS, allowed, current_identity
 from .service import MonitorService
-from .settings import ROOT, Settings
+from .settings import ROOT, Settings, request_limit_mb
 
 # Shell ids of the signed-in user's menu (kept here while dashboard/ids.py is shared with other work).
 USER_NAME = "user-name"
@@ -124,10 +126,12 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
     upgrade(engine)
     store = Store(engine)
     background.dispose_after_fork(engine)
+    evidence = Evidence(store, registry, settings.resolved_evidence_dir(), settings.evidence_max_mb)
     if settings.demo and not store.is_demo():
         from data.demo import load_demo
-        load_demo(store, registry)
+        load_demo(store, registry, evidence=evidence)
     service = MonitorService(registry, store, default_scheme=settings.default_scheme or None)
+    service.evidence = evidence
 
     app = Dash(
         __name__,
@@ -142,7 +146,8 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
         background_callback_manager=background.callback_manager(settings),
     )
     app.server.config["SECRET_KEY"] = settings.resolved_secret()
-    app.server.config["MAX_CONTENT_LENGTH"] = int(settings.max_request_mb * 1024 * 1024)
+    app.server.config["MAX_CONTENT_LENGTH"] = int(request_limit_mb(settings.max_request_mb,
+                                                                   settings.evidence_max_mb) * 1024 * 1024)
     guard.install(app)
     app.server.extensions["monitor"] = {"settings": settings, "service": service, "store": store,
                                         "registry": registry}
@@ -215,5 +220,6 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
 
     for page in _pages():
         page.register(app, service)
+    evidence_routes.register(app, service)
     security.init_security(app, settings)
     return app

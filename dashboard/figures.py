@@ -62,8 +62,10 @@ def stage_timeline(scheme: Scheme, as_of: date, today: Optional[date] = None) ->
                        showarrow=False, font={"color": "#D55E00", "size": 12}, **beside(as_of, lo, end_all))
     if today != as_of:
         fig.add_vline(x=today.isoformat(), line={"color": "#444", "width": 1.5, "dash": "dot"})
-        fig.add_annotation(x=today.isoformat(), y=0, yref="paper", yanchor="top", text=f"今天 {today:%Y-%m-%d}",
-                           showarrow=False, font={"color": "#444", "size": 11}, **beside(today, lo, end_all))
+        # Inside the bar's foot, on a light ground: below the axis it ran over the year ticks.
+        fig.add_annotation(x=today.isoformat(), y=0, yref="paper", yanchor="bottom", text=f"今天 {today:%Y-%m-%d}",
+                           showarrow=False, font={"color": "#333", "size": 11}, bgcolor="rgba(255,255,255,0.85)",
+                           **beside(today, lo, end_all))
     _base_layout(fig, 120, barmode="overlay", margin={"l": 10, "r": 10, "t": 22, "b": 22})
     fig.update_yaxes(visible=False)
     fig.update_xaxes(type="date", tickformat="%Y年%-m月", showgrid=False,

@@ -41,8 +41,9 @@ MSG_INTERNAL = "服务器出错,操作未完成。请刷新页面后重试;如�
 INPUT_ERRORS = (TypeError, ValueError, LookupError, AttributeError)
 
 
-def too_large_message(limit_bytes: int) -> str:
-    return f"提交的内容过大(上限{limit_bytes / 1024 / 1024:.0f} MB),未保存。上传的文件不能超过5 MB。"
+def too_large_message(limit_bytes: int, evidence_mb: float = 20) -> str:
+    return (f"提交的内容过大(上限{limit_bytes / 1024 / 1024:.0f} MB),未保存。导入的数据文件不能超过5 MB;"
+            f"佐证材料每个不能超过{evidence_mb:g} MB,多个文件合计较大时请分批上传。")
 
 
 def alert_component() -> dbc.Alert:
@@ -122,7 +123,8 @@ def install(app) -> None:
     def _too_large(exc):
         limit = server.config.get("MAX_CONTENT_LENGTH") or 0
         log.warning("request too large: path=%s length=%s", request.path, request.content_length)
-        return _answer(too_large_message(limit), 413)
+        settings = server.extensions.get("monitor", {}).get("settings")
+        return _answer(too_large_message(limit, getattr(settings, "evidence_max_mb", 20)), 413)
 
     @server.errorhandler(Exception)
     def _uncaught(exc):

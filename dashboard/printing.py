@@ -20,7 +20,6 @@ import base64
 import io
 import os
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
@@ -277,23 +276,14 @@ def render_pdf(doc: PrintDoc, browser_path: Optional[str] = None, timeout: float
                 finally:
                     await k.close_tab(tab.target_id)
 
-    box: dict = {}
+    from .reports import run_in_thread
 
-    def worker():
-        try:
-            box["out"] = asyncio.run(run())
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
-            box["err"] = exc
-
-    t = threading.Thread(target=worker, name="pdf-print")
-    t.start()
-    t.join()
-    if "err" in box:
-        exc = box["err"]
-        if isinstance(exc, PrintError):
-            raise exc
+    try:
+        return run_in_thread(run, "pdf-print")
+    except PrintError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Chromium missing or failing: one message
         raise PrintError(f"PDF 生成失败(需要 Chromium,BROWSER_PATH={os.environ.get('BROWSER_PATH')}):{exc}") from exc
-    return box["out"]
 
 
 def _result(reply: dict) -> dict:

@@ -192,20 +192,29 @@ def render_pngs(figs: Sequence, widths: Sequence[int], scale: float = IMAGE_SCAL
             return [await k.calc_fig(fig, opts={"format": "png", "width": w, "scale": scale})
                     for fig, w in zip(figs, widths)]
 
+    try:
+        return run_in_thread(run, "kaleido-render")
+    except Exception as exc:  # noqa: BLE001 - Chromium missing or failing: one message
+        raise ReportError(f"图表图片生成失败(需要 Chromium,BROWSER_PATH={os.environ.get('BROWSER_PATH')}):{exc}") from exc
+
+
+def run_in_thread(make_coroutine, name: str):
+    """``asyncio.run(make_coroutine())`` in a worker thread, so that code already inside an event
+    loop may call it (kaleido's Chromium for chart pictures and for PDFs); its exception is
+    raised here, in the caller's thread."""
     box: dict = {}
 
     def worker():
         try:
-            box["out"] = asyncio.run(run())
+            box["out"] = asyncio.run(make_coroutine())
         except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
             box["err"] = exc
 
-    t = threading.Thread(target=worker, name="kaleido-render")
+    t = threading.Thread(target=worker, name=name)
     t.start()
     t.join()
     if "err" in box:
-        exc = box["err"]
-        raise ReportError(f"图表图片生成失败(需要 Chromium,BROWSER_PATH={os.environ.get('BROWSER_PATH')}):{exc}") from exc
+        raise box["err"]
     return box["out"]
 
 

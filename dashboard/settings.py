@@ -6,6 +6,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data.evidence import default_evidence_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 
@@ -37,6 +39,16 @@ def secret_key_problem(key: str | None) -> str | None:
     return None
 
 
+def request_limit_mb(max_request_mb: float | None, evidence_max_mb: float) -> float:
+    """The request body limit: MAX_REQUEST_MB when set, else what one evidence file of
+    EVIDENCE_MAX_MB needs inside Dash's JSON (base64: 4/3, plus 3 MB for the rest of the
+    request: 29.7 MB for 20 MB), so a file a little over the limit still arrives and gets
+    the clear message, and nothing much larger does."""
+    if max_request_mb:
+        return max_request_mb
+    return evidence_max_mb * 4 / 3 + 3
+
+
 def default_database_url(demo: bool = False) -> str:
     name = "demo.db" if demo else "monitor.db"
     return f"sqlite:///{INSTANCE / name}"
@@ -59,8 +71,11 @@ class Settings:
     trust_proxy: int = 0
     # Set by tests that drive the UI without signing in first.
     login_disabled: bool = False
-    # Largest request body (a 5 MB upload arrives base64-encoded, 6.7 MB, inside Dash's JSON).
-    max_request_mb: float = 8
+    # Largest request body; None: derived from evidence_max_mb (request_limit_mb).
+    max_request_mb: float | None = None
+    # Evidence files (佐证材料): where their bytes are kept (by SHA-256) and the largest accepted.
+    evidence_dir: str = ""   # empty: default_evidence_dir(database_url)
+    evidence_max_mb: float = 20
     # Seconds a write waits for another writer's lock before the page says so (data.db).
     db_lock_timeout: float = 5
     # The scheme pages show when the address names none; empty: the registry's first.
@@ -90,13 +105,18 @@ class Settings:
             session_max_hours=float(env.get("SESSION_MAX_HOURS", "12")),
             cookie_secure=_flag(env.get("SESSION_COOKIE_SECURE")),
             trust_proxy=_proxies(env.get("TRUST_PROXY")),
-            max_request_mb=float(env.get("MAX_REQUEST_MB", "8")),
+            max_request_mb=float(env["MAX_REQUEST_MB"]) if env.get("MAX_REQUEST_MB") else None,
+            evidence_dir=env.get("EVIDENCE_DIR", "").strip(),
+            evidence_max_mb=float(env.get("EVIDENCE_MAX_MB", "20")),
             db_lock_timeout=float(env.get("DB_LOCK_TIMEOUT", "5")),
             default_scheme=env.get("DEFAULT_SCHEME", "").strip(),
             export_cache_dir=env.get("EXPORT_CACHE_DIR") or str(INSTANCE / "export-cache"),
             celery_broker_url=env.get("CELERY_BROKER_URL", "").strip(),
             celery_result_backend=env.get("CELERY_RESULT_BACKEND", "").strip(),
         )
+
+    def resolved_evidence_dir(self) -> str:
+        return self.evidence_dir or default_evidence_dir(self.database_url)
 
     def resolved_secret(self) -> str:
         # Without SECRET_KEY sessions do not survive a restart and workers

@@ -166,10 +166,12 @@ def _snapshot(engine: Engine):
     return conn
 
 
-def evidence_dir() -> Optional[Path]:
-    """EVIDENCE_DIR, where uploaded evidence files live (the evidence feature's setting)."""
-    d = os.environ.get("EVIDENCE_DIR", "").strip()
-    return Path(d) if d else None
+def evidence_dir(database_url: Optional[str] = None) -> Optional[Path]:
+    """Where the database's evidence files live (data.evidence.evidence_dir), None without a URL
+    and without EVIDENCE_DIR."""
+    from .evidence import evidence_dir as resolve
+
+    return resolve(database_url) if database_url or os.environ.get("EVIDENCE_DIR", "").strip() else None
 
 
 def _evidence_files(root: Optional[Path]) -> list[tuple[str, Path]]:

@@ -260,10 +260,12 @@ def _reporting_units(registry: Registry, scheme_id: str) -> list[str]:
     return sorted({i.reporting_unit for i in registry.scheme_indicators(scheme_id)})
 
 
-def load_demo(store: Store, registry: Registry, schemes: Iterable[str] = ("anning", "luzhou")) -> dict[str, dict]:
+def load_demo(store: Store, registry: Registry, schemes: Iterable[str] = ("anning", "luzhou"),
+              evidence=None) -> dict[str, dict]:
     """Load the demo dataset (idempotent: a scheme already loaded is skipped) and
     mark the database as demo. Schemes missing from the registry are skipped.
-    Refuses a database that holds real (non-demo) entries."""
+    Refuses a database that holds real (non-demo) entries. With ``evidence`` (a
+    data.evidence.Evidence) a few Anning indicators get generated evidence files."""
     if store.has_non_demo_data():
         raise StoreError("数据库中已有正式填报数据,不能载入示例数据")
     loaded = set(filter(None, (store.meta(LOADED_KEY) or "").split(",")))
@@ -275,7 +277,10 @@ def load_demo(store: Store, registry: Registry, schemes: Iterable[str] = ("annin
         if scheme_id in loaded:
             summary[scheme_id] = {"status": "already loaded"}
             continue
-        summary[scheme_id] = _load_scheme(store, registry, plan_scheme(registry, scheme_id))
+        plan = plan_scheme(registry, scheme_id)
+        summary[scheme_id] = _load_scheme(store, registry, plan)
+        if evidence is not None and scheme_id == "anning":
+            summary[scheme_id]["evidence"] = _load_evidence(evidence, registry, plan)
         loaded.add(scheme_id)
         store.set_meta(LOADED_KEY, ",".join(sorted(loaded)))
     store.set_meta("demo", "1")
@@ -328,3 +333,33 @@ def _load_scheme(store: Store, registry: Registry, plan: SchemePlan) -> dict:
         store.transitions(plan.scheme_id, region, steps, DEMO_USER)
     return {"status": "loaded", "observations": len(rows), "quarters": f"{plan.quarters[0]}–{plan.quarters[-1]}",
             "references": sum(len(v) for v in plan.references.values())}
+
+
+EVIDENCE_INDICATORS = 4
+
+
+def _load_evidence(evidence, registry: Registry, plan: SchemePlan) -> int:
+    """A PDF (and for milestones a PNG of the 'certificate') for the first indicators with values,
+    on the last quarter each was reported: some indicators have evidence, the rest have none."""
+    from .evidence import Office
+    from .evidence_demo import tiny_pdf, tiny_png
+
+    office = Office(DEMO_USER)
+    today = plan.quarters[-1].end
+    n = 0
+    inds = [i for i in registry.scheme_indicators(plan.scheme_id) if plan.values.get(i.id)]
+    milestones = [i for i in inds if i.kind == Kind.milestone and any(v for v in plan.values[i.id].values())]
+    chosen = [i for i in inds if i.kind != Kind.milestone][:EVIDENCE_INDICATORS - 2] + milestones[:2]
+    for k, ind in enumerate(chosen):
+        values = plan.values[ind.id]
+        # A milestone's proof belongs to the quarter it was reported done; a count's to its last report.
+        q = min(p for p, v in values.items() if v) if ind.kind == Kind.milestone else max(values)
+        pdf = tiny_pdf(f"Demo evidence {ind.id}", [f"Region: Anning   Period: {q}", "Generated sample document",
+                                                    "(demo data, not a real record)"])
+        evidence.add(office, ind.id, plan.region, q, f"{ind.name}_佐证材料_{q}.pdf", pdf, "示例材料", today=today)
+        n += 1
+        if ind.kind == Kind.milestone or k == 0:
+            evidence.add(office, ind.id, plan.region, q, f"{ind.name}_证书照片.png", tiny_png(seed=k),
+                         "示例图片", today=today)
+            n += 1
+    return n

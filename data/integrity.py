@@ -152,17 +152,15 @@ def check_evidence_files(entries: Iterable[tuple[str, str]], root: Optional[Path
 
 
 def _evidence_entries(conn) -> list[tuple[str, str]]:
-    """(path, sha256) of the evidence table, once the evidence feature adds one
-    (a table ``evidence`` with a ``sha256`` column and a ``path`` or ``stored_name`` column)."""
+    """(path under EVIDENCE_DIR, sha256) of every evidence file the database lists (removed ones
+    too: a removal keeps the file). The path is the content store's (data.evidence.FileStore)."""
+    from .evidence import stored_name
+
     insp = sa.inspect(conn)
-    if not insp.has_table("evidence"):
+    if not insp.has_table("evidence_files"):
         return []
-    cols = {c["name"] for c in insp.get_columns("evidence")}
-    name_col = next((c for c in ("path", "stored_name", "file_path") if c in cols), None)
-    if name_col is None or "sha256" not in cols:
-        return []
-    t = sa.table("evidence", sa.column(name_col), sa.column("sha256"))
-    return [(p, s) for p, s in conn.execute(select(t.c[name_col], t.c.sha256))]
+    t = sa.table("evidence_files", sa.column("sha256"))
+    return [(stored_name(sha), sha) for (sha,) in conn.execute(select(t.c.sha256).distinct())]
 
 
 def check(engine: Engine, unit_of: dict[str, str], evidence_root: Optional[Path] = None) -> list[str]:

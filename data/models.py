@@ -238,3 +238,32 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     until: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class EvidenceFile(Base):
+    """One evidence file (佐证材料) attached to an indicator of a region for a quarter
+    (a milestone's evidence: the quarter it was reported in). The bytes live in the
+    evidence directory under their SHA-256 (data.evidence); rows are never deleted:
+    a removal is a correction that sets ``removed_*``."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = (Index("ix_evidence_files_key", "scheme_id", "indicator_id", "region_id", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(128))
+    original_name: Mapped[str] = mapped_column(String(255))
+    scheme_id: Mapped[str] = mapped_column(String(64))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    indicator_id: Mapped[str] = mapped_column(String(128))
+    period: Mapped[str] = mapped_column(String(6))
+    note: Mapped[str] = mapped_column(Text, default="")
+    uploaded_by: Mapped[str] = mapped_column(String(128))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The quarter's submission state when the file was added: "submitted"/"approved" records
+    # that the office added it to a handed-in quarter.
+    state_at_upload: Mapped[str] = mapped_column(String(16), default="draft")
+    removed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    removed_by: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
+    remove_reason: Mapped[str] = mapped_column(Text, default="")
+    region: Mapped[Region] = relationship(lazy="joined")

@@ -1,4 +1,4 @@
-"""``python -m indicators validate|export|status`` — see :mod:`indicators.cli`."""
+"""``python -m indicators validate|export|status|draft`` — see :mod:`indicators.cli`."""
 from .cli import build_parser, main
 
 __all__ = ["build_parser", "main"]

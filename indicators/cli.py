@@ -1,4 +1,4 @@
-"""Command line of the registry: ``python -m indicators validate|export|status``.
+"""Command line of the registry: ``python -m indicators validate|export|status|draft``.
 
 Every subcommand sets ``func(args) -> int`` (the exit code). Exit codes:
 0 ok, 1 invalid registry or I/O failure, 2 bad arguments.
@@ -65,6 +65,36 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_draft(args: argparse.Namespace) -> int:
+    """Propose candidates from a scheme document (indicators.draft); bad input: a Chinese message, exit 1."""
+    import json
+
+    import yaml
+
+    from .draft import DraftInputError, draft_file
+    try:
+        draft = draft_file(args.file)
+    except DraftInputError as exc:
+        print(f"错误:{exc}", file=sys.stderr)
+        return EXIT_INVALID
+    data = draft.to_dict()
+    if args.format == "yaml":
+        out = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    else:
+        out = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    sys.stdout.flush()
+    stream = getattr(sys.stdout, "buffer", None)
+    if stream is not None:  # UTF-8 whatever the locale
+        stream.write(out.encode("utf-8"))
+        stream.flush()
+    else:
+        sys.stdout.write(out)
+    for note in draft.notes:
+        print(f"注意:{note}", file=sys.stderr)
+    print(f"{draft.source}: {draft.sentences}句, {len(draft.candidates)}条候选", file=sys.stderr)
+    return EXIT_OK
+
+
 def _add_status(subparsers) -> None:
     """The ``status`` subcommand lives in status_cli (written separately); skip it while absent."""
     try:
@@ -90,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheme", help="only this scheme id")
     p.add_argument("--dir", default=SCHEMES_DIR, help="directory of scheme files (default: indicators/schemes)")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("draft", help="propose targets from a scheme document (.txt, .docx, .pdf)")
+    p.add_argument("file", help="the scheme document")
+    p.add_argument("--format", default="json", choices=["json", "yaml"], help="output format (default json)")
+    p.set_defaults(func=cmd_draft)
 
     _add_status(sub)
     return parser

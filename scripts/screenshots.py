@@ -3,6 +3,7 @@
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--base http://127.0.0.1:8050]
     .venv/bin/python scripts/screenshots.py --only overview,detail --sizes 390x844 --full --max-height 2400  # phone
     .venv/bin/python scripts/screenshots.py --screen  # 数据大屏 at 1920×1080 and 3840×2160 (device scale 2)
+    .venv/bin/python scripts/screenshots.py --evidence  # the detail page's 佐证材料 section (docs/evidence.md)
 
 Without --base it starts the demo app on a temporary database itself.
 Full-page captures: the window is resized to the page height after load.
@@ -88,7 +89,7 @@ def _capture(drv, url, path, w, h, args):
     print("wrote", path)
 
 
-def _serve_demo(loop: bool = False) -> str:
+def _serve_demo(loop: bool = False, prepare=None) -> str:
     from dashboard import Settings, create_app
 
     tmp = tempfile.mkdtemp()
@@ -100,6 +101,8 @@ def _serve_demo(loop: bool = False) -> str:
         store.submit("luzhou", "泸州市", "市市场监管局", "2025Q4", "luzhou_r01")
         store.submit("luzhou", "泸州市", "市科技局", "2025Q4", "luzhou_r03")
         store.reopen("luzhou", "泸州市", "市市场监管局", "2025Q4", "admin", LOOP_REASON)
+    if prepare:
+        prepare(app.server.extensions["monitor"]["service"])
     threading.Thread(target=lambda: app.run(port=8765, debug=False), daemon=True).start()
     time.sleep(2)
     return "http://127.0.0.1:8765"
@@ -116,7 +119,10 @@ def main():
     ap.add_argument("--sizes", help="comma-separated window sizes, e.g. 390x844 (default: 1366x768,1920x1080)")
     ap.add_argument("--loop", action="store_true", help="the quarterly loop's pages (to-do, returned form, review)")
     ap.add_argument("--screen", action="store_true", help="the wall screen at 1920x1080 and 3840x2160")
+    ap.add_argument("--evidence", action="store_true", help="the detail page's 佐证材料 section")
     args = ap.parse_args()
+    if args.evidence:
+        return _evidence(args)
     if args.screen:
         return _screen(args)
     sizes = [tuple(int(n) for n in s.split("x")) for s in args.sizes.split(",")] if args.sizes else SIZES
@@ -185,6 +191,39 @@ def _screen(args):
             path = out / f"screen_{1920 * scale}x{1080 * scale}.png"
             drv.save_screenshot(str(path))
             print("wrote", path)
+    finally:
+        drv.quit()
+
+
+EVIDENCE_PATH = "/indicator/anning_invention_grants_annual?q=2026Q3"
+
+
+def _evidence(args):
+    """The 佐证材料 section with the demo's files, one more uploaded and one removed with its reason."""
+    from data.evidence import Office
+    from data.evidence_demo import tiny_pdf
+
+    def prepare(service):
+        ev, office = service.evidence, Office("admin")
+        ev.add(office, "anning_invention_grants_annual", "安宁市", "2026Q3", "2026年第3季度专利授权统计表.pdf",
+               tiny_pdf("Patent grants 2026Q3", ["statistics table"]), "市场监管局统计科提供")
+        wrong = ev.add(office, "anning_invention_grants_annual", "安宁市", "2026Q3", "错传的文件.pdf",
+                       tiny_pdf("wrong file", ["uploaded by mistake"]), "")
+        ev.remove(office, wrong.id, "误传了上季度的文件,已重新上传")
+
+    base = args.base or _serve_demo(prepare=prepare)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    drv = _driver(1366, 768)
+    try:
+        _resize(drv, 1366, 2400)
+        drv.get(base + EVIDENCE_PATH)
+        WebDriverWait(drv, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#ev-list .evidence-table")))
+        time.sleep(1.5)
+        section = drv.find_element(By.ID, "ev-section")
+        path = out / "evidence_section_1366.png"
+        section.screenshot(str(path))
+        print("wrote", path)
     finally:
         drv.quit()
 

@@ -383,13 +383,38 @@ def test_evidence_files_travel_in_the_archive(tmp_path, sqlite_url, monkeypatch,
     (src / "2025Q1" / "证明.pdf").write_bytes(b"%PDF-1.4 evidence")
     monkeypatch.setenv("EVIDENCE_DIR", str(src))
     assert main(["--url", sqlite_url, "backup", "--out", str(tmp_path / "e.zip")]) == 0
+    # Without EVIDENCE_DIR the files go where the app keeps them for that database.
+    from data.evidence import default_evidence_dir
+
     target = f"sqlite:///{tmp_path / 't.db'}"
     monkeypatch.delenv("EVIDENCE_DIR")
-    rc, err = _restore_cli(target, tmp_path / "e.zip", capsys)
-    assert rc == 1 and "EVIDENCE_DIR" in err
-    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "restored"))
     assert _restore_cli(target, tmp_path / "e.zip", capsys)[0] == 0
+    default = Path(default_evidence_dir(target))
+    assert (default / "2025Q1" / "证明.pdf").read_bytes() == b"%PDF-1.4 evidence"
+    target2 = f"sqlite:///{tmp_path / 't2.db'}"
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "restored"))
+    assert _restore_cli(target2, tmp_path / "e.zip", capsys)[0] == 0
     assert (tmp_path / "restored" / "2025Q1" / "证明.pdf").read_bytes() == b"%PDF-1.4 evidence"
+
+
+def test_check_finds_a_missing_or_changed_evidence_file(tmp_path, sqlite_url):
+    """The evidence feature's own files: the demo's pass; a changed and a deleted one are named."""
+    from dashboard import Settings, create_app
+    from data.evidence import stored_name
+    from data.integrity import check
+
+    app = create_app(Settings(database_url=sqlite_url, demo=True, secret_key="k" * 40, login_disabled=True))
+    service = app.server.extensions["monitor"]["service"]
+    root = Path(app.server.extensions["monitor"]["settings"].resolved_evidence_dir())
+    rows = service.evidence.rows()
+    assert len(rows) >= 2
+    assert check(service.store.engine, UNIT_OF, root) == []
+    first, second = rows[0].sha256, next(r.sha256 for r in rows if r.sha256 != rows[0].sha256)
+    (root / stored_name(first)).write_bytes(b"changed")
+    (root / stored_name(second)).unlink()
+    problems = check(service.store.engine, UNIT_OF, root)
+    assert f"佐证材料已被改动(SHA-256 不符):{stored_name(first)}" in problems
+    assert f"佐证材料缺失:{stored_name(second)}" in problems
 
 
 # ------------------------------------------------------------------ export for people

@@ -11,6 +11,7 @@ import time
 from urllib.parse import quote
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from dashboard import Settings, create_app, ids
@@ -218,7 +219,9 @@ def test_tabbing_down_the_form_never_hides_the_focused_field_under_the_save_bar(
         var el = document.activeElement, r = el.getBoundingClientRect();
         var x = r.left + Math.min(r.width / 2, 8), y = r.top + r.height / 2;
         var top = document.elementFromPoint(x, y);
-        return (top === el || el.contains(top) || (top && top.contains(el))) ? null : (el.id || el.name || el.tagName);
+        // A row's evidence upload: its file input lies transparent over its 上传 link (same box).
+        var box = el.type === "file" ? el.parentElement : el;
+        return (top === el || box.contains(top) || (top && top.contains(el))) ? null : (el.id || el.name || el.tagName + ":" + el.textContent);
     """
     while seen < 200:
         in_form = dash_duo.driver.execute_script(
@@ -226,9 +229,15 @@ def test_tabbing_down_the_form_never_hides_the_focused_field_under_the_save_bar(
         if not in_form:
             break
         seen += 1
-        who = dash_duo.driver.execute_script(covered)
+        # The page moves a covered field above the bar in its next frame: wait for that, briefly.
+        end, who = time.time() + 2, dash_duo.driver.execute_script(covered)
+        while who and time.time() < end:
+            time.sleep(0.05)
+            who = dash_duo.driver.execute_script(covered)
         if who:
             hidden.append(who)
-        dash_duo.driver.switch_to.active_element.send_keys(Keys.TAB)
+        # The keyboard, not an element's send_keys: a row's evidence upload is a file input,
+        # where send_keys would type a file name.
+        ActionChains(dash_duo.driver).send_keys(Keys.TAB).perform()
     assert seen > 40, seen  # the form of 36 rows has many stops
     assert hidden == []

@@ -224,7 +224,7 @@ def test_the_quarter_closes_cleanly(dash_duo, loop_app):
     assert reason in item and admin_name in item
     go(dash_duo, entry_path)
     dash_duo.wait_for_contains_text("#en-returned", reason, timeout=20)
-    assert form_state(dash_duo) == "returned"
+    wait_until(lambda: form_state(dash_duo) == "returned", what="returned state on the form")  # the status may redraw
     corrected = good(bad_row)  # back to the figure the office expects
     type_into(dash_duo, pid(ids.EN_VALUE, indicator=bad_row), corrected)
     click(dash_duo, f"#{ids.EN_SUBMIT}")

@@ -18,6 +18,7 @@ from indicators.model import Kind
 
 from .. import ids, urlstate
 from ..components import fmt_value
+from ..evidence import page as evidence_page
 from ..pages.common import page_title, region_col, resolve, scheme_col, selector_col, text_or_none
 from . import forms, reporting
 
@@ -245,6 +246,8 @@ def _form(service, ident, scheme_id, region, q, unit, state, draft=None, today=N
     prev = service.store.observations_at(scheme_id, region, q.prev())
     carried = forms.carried_milestones(service, c, inds)
     names = service.display_names()
+    ev_counts = evidence_page.counts(service, scheme_id, region, q)
+    ev_may_add = evidence_page.may_add(service, ident, scheme_id, unit, region, q)
     head = html.Thead(html.Tr([html.Th("指标"), html.Th(["上季度值", html.Div(q.prev().label, className="th-sub")]),
                                html.Th(["已存值", html.Div(q.label, className="th-sub")]),
                                html.Th("本季度填报"), html.Th("备注"), html.Th("校验提示")]))
@@ -271,6 +274,7 @@ def _form(service, ident, scheme_id, region, q, unit, state, draft=None, today=N
                     dcc.Link(ind.name, href=f"/indicator/{ind.id}" + urlstate.build(region=region, q=str(q)),
                              className="ind-link entry-name"),
                     html.Div(forms.kind_hint(ind), className="entry-hint"),
+                    evidence_page.entry_cell(ind, ev_counts.get(ind.id, 0), region, q, ev_may_add),
                     dcc.Store(id={"type": ids.EN_META, **pid}, data=meta.to_dict()),
                 ], className="entry-ind"),
                 html.Td(fmt_value(p.value, ind) if p else "—", className="entry-prev"),
@@ -422,6 +426,8 @@ def _ids_of(output_group) -> list[str]:
 
 
 def register(app, service):
+    evidence_page.register_entry(app, service)
+
     @app.callback(
         output=dict(region_options=Output(ids.EN_REGION, "options"), region=Output(ids.EN_REGION, "value"),
                     quarter_options=Output(ids.EN_QUARTER, "options"), quarter=Output(ids.EN_QUARTER, "value"),

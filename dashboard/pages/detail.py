@@ -10,6 +10,7 @@ from indicators.periods import Quarter
 from .. import background, datastatus, figures, ids, printing, urlstate
 from ..components import data_badge, fmt_value, light, target_text
 from ..entry.forms import local_time
+from ..evidence import page as evidence_page
 from .common import View, page_title, resolve, selector_col
 
 PREFIX = "/indicator/"
@@ -56,6 +57,7 @@ def layout(service, search, indicator_id: str = ""):
                                       html.Div(_citation(service, ind), id=ids.DT_CITATION)], className="section"),
                         lg=5),
             ]),
+            evidence_page.section(service, ind, view),
             html.Section([html.H2("修改记录", className="section-title"), html.Div(id=ids.DT_HISTORY)],
                          className="section"),
         ],
@@ -145,6 +147,8 @@ def status_and_chart(service, ind, view: View):
 
 
 def register(app, service):
+    evidence_page.register(app, service)
+
     # Off the request thread (dashboard/background.py): the job checks the user handed in.
     @app.callback(
         Output(ids.DT_DOWNLOAD, "data"), Output(ids.DT_EXPORT_MSG, "children"),

@@ -106,11 +106,12 @@ def test_a_long_display_name_is_refused_by_the_store(service):
 
 def test_a_request_over_the_limit_gets_413_in_chinese(app):
     client = app.server.test_client()
-    too_big = json.dumps({"output": "page.children", "pad": "x" * (9 * 1024 * 1024)})
+    limit = app.server.config["MAX_CONTENT_LENGTH"]
+    too_big = json.dumps({"output": "page.children", "pad": "x" * (limit + 1)})
     resp = client.post("/_dash-update-component", data=too_big, content_type="application/json")
     assert resp.status_code == 413
-    assert resp.get_json()["error"].startswith("提交的内容过大(上限8 MB)")
-    page = client.post("/login", data={"username": "x" * (9 * 1024 * 1024)})
+    assert resp.get_json()["error"].startswith(f"提交的内容过大(上限{limit / 1024 / 1024:.0f} MB)")
+    page = client.post("/login", data={"username": "x" * (limit + 1)})
     assert page.status_code == 413 and "提交的内容过大" in page.get_data(as_text=True)
 
 
@@ -123,6 +124,13 @@ def test_a_five_megabyte_upload_fits_under_the_limit(app):
                        "state": [], "changedPropIds": ["page-route.data"]})
     resp = client.post("/_dash-update-component", data=body, content_type="application/json")
     assert resp.status_code == 200
+
+
+def test_a_twenty_megabyte_evidence_file_fits_but_not_much_more(tmp_path):
+    # 20 MB is 26.7 MB as base64 inside Dash's JSON; the limit leaves 3 MB for the rest.
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'e.db'}", secret_key="e" * 40))
+    limit = app.server.config["MAX_CONTENT_LENGTH"]
+    assert 20 * 1024 * 1024 * 4 / 3 + 1024 * 1024 < limit <= 30 * 1024 * 1024
 
 
 def test_the_limit_is_configurable(monkeypatch, tmp_path):

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"   # the lead re-points this at 0003 when merging
+down_revision = "0003_evidence"
 branch_labels = None
 depends_on = None
 
