@@ -166,7 +166,8 @@ def test_heat_colours_follow_bands():
     assert heat_colour(10.0) == heat_colour(0.0)
 
 
-def test_regions_page_ranks_and_links_carry_the_region(sqlite_url, registry):
+def _two_region_client(sqlite_url, registry):
+    """(test client, callbacks) of an app over two regions: one ahead of plan, one well behind."""
     from dashboard import Settings, create_app
     from data.db import make_engine, upgrade
 
@@ -178,6 +179,11 @@ def test_regions_page_ranks_and_links_carry_the_region(sqlite_url, registry):
     app = create_app(Settings(database_url=sqlite_url, secret_key="t", login_disabled=True))
     client = app.server.test_client()
     cb = payloads.Callbacks(client.get("/_dash-dependencies").get_json())
+    return client, cb
+
+
+def test_regions_page_ranks_and_links_carry_the_region(sqlite_url, registry):
+    client, cb = _two_region_client(sqlite_url, registry)
     r = client.post(payloads.UPDATE_PATH, json=payloads.regions(cb, "anning", str(Q)))
     assert r.status_code == 200
     text = json.dumps(r.get_json()["response"]["rn-table"]["children"], ensure_ascii=False)
@@ -200,17 +206,7 @@ def test_regions_export_lists_every_shown_region_with_numbers(sqlite_url, regist
 
     from openpyxl import load_workbook
 
-    from dashboard import Settings, create_app
-    from data.db import make_engine, upgrade
-
-    engine = make_engine(sqlite_url)
-    upgrade(engine)
-    bulk_load(engine, "anning", registry.indicators,
-              {AHEAD: _scaled(registry, 1.25), BEHIND: _scaled(registry, 0.5)}, "测试")
-    engine.dispose()
-    app = create_app(Settings(database_url=sqlite_url, secret_key="t", login_disabled=True))
-    client = app.server.test_client()
-    cb = payloads.Callbacks(client.get("/_dash-dependencies").get_json())
+    client, cb = _two_region_client(sqlite_url, registry)
     values = {"rn-export.n_clicks": 1, "rn-scheme.value": "anning", "rn-quarter.value": str(Q),
               "rn-search.value": "", "rn-order.value": "asc"}
     r = client.post(payloads.UPDATE_PATH, json=cb.body("rn-download.data", values))
