@@ -79,3 +79,24 @@ def clock(monkeypatch):
     c = Clock()
     monkeypatch.setattr(accounts, "now_utc", c)
     return c
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """End the child processes tests left behind. Dash's DiskcacheManager forks a process per
+    background job; forked from this many-threaded test process (servers, browsers), a child can
+    deadlock on a lock another thread held at the fork, and multiprocessing's exit handler would
+    then wait for it forever: the suite would pass and never end."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        try:
+            child.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(children, timeout=5)
+    for child in alive:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
