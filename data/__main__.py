@@ -524,8 +524,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except SQLAlchemyError as exc:
+        # A locked, read-only or unreachable database: one sentence, no traceback. Every
+        # write runs in one transaction, so nothing was written.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+        print(f"数据库暂时不可用,未写入任何数据,请稍后重试({reason})。", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

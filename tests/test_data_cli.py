@@ -126,3 +126,26 @@ def test_runs_as_a_module_from_another_directory(db, tmp_path):
                           env={"DATABASE_URL": db, "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr
     assert "数据库结构" in proc.stdout
+
+
+def test_import_on_a_locked_database_says_so_without_a_traceback(db, capsys, tmp_path, monkeypatch):
+    import sqlite3
+
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("DB_LOCK_TIMEOUT", "0.2")
+    f = tmp_path / "values.csv"
+    f.write_text(f"指标编号,报告期,填报值\n{IND},2024Q1,12\n", encoding="utf-8-sig")
+    holder = sqlite3.connect(db.removeprefix("sqlite:///"))
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+    try:
+        rc = main(["import", str(f), "--today", "2024-11-20"])
+    finally:
+        holder.rollback()
+        holder.close()
+    err = capsys.readouterr().err
+    assert rc == 3
+    assert "数据库暂时不可用,未写入任何数据" in err and "Traceback" not in err
+    store = open_store(db)
+    assert store.observations("anning", "安宁市") == {}
+    store.dispose()
