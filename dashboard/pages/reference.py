@@ -81,6 +81,11 @@ def _pending_list(service, pending: dict):
     ], className="baseline-pending-list", id="rf-pending", **{"data-pending": len(pending)})
 
 
+def _row_pending(result):
+    return (html.Div(result.baseline_pending_text, className="msg-warning small baseline-pending-row")
+            if result is not None else None)
+
+
 def _baselines(service, sid, reg, admin: bool):
     inds = forms.baseline_indicators(service, sid)
     stored = service.store.baseline_rows(sid, reg)
@@ -97,8 +102,7 @@ def _baselines(service, sid, reg, admin: bool):
         rows.append(html.Tr([
             html.Td([html.Div(ind.name, className="entry-name"),
                      html.Div(f"{KIND_LABELS[ind.kind.value]} · 单位:{ind.unit}", className="entry-hint"),
-                     html.Div(need.baseline_pending_text, className="msg-warning small baseline-pending-row")
-                     if need else None,
+                     html.Div(_row_pending(need), id={"type": ids.RF_BASE_PENDING, **pid}),
                      dcc.Store(id={"type": ids.RF_BASE_META, **pid}, data=meta)]),
             html.Td(reg_text, className="small"),
             html.Td(labelled(f"{ind.name}基期值", dbc.InputGroup(
@@ -117,7 +121,7 @@ def _baselines(service, sid, reg, admin: bool):
     return html.Section([
         html.H2("基期值", className="section-title"),
         html.P("这里录入的基期值优先于方案文件中的基线。修改会记入修改记录。", className="small text-muted mb-2"),
-        _pending_list(service, pending),
+        html.Div(_pending_list(service, pending), id=ids.RF_PENDING),
         dbc.Table([head, html.Tbody(rows)], size="sm", className="entry-table base-table", responsive=True),
         html.Div([dbc.Button("保存基期值", id=ids.RF_SAVE_BASE, color="primary", disabled=not admin),
                   html.Div(id=ids.RF_BASE_MSG, className="ms-2 flex-grow-1")], className="d-flex align-items-start"),
@@ -238,6 +242,20 @@ def register(app, service):
         meta_ids = [o["id"]["indicator"] for o in ctx.outputs_list[2]]
         return (_alert(out, "base"), [_msg(out.rows.get(i, [])) for i in msg_ids],
                 [out.metas.get(i, no_update) for i in meta_ids])
+
+    @app.callback(
+        Output(ids.RF_PENDING, "children"),
+        Output({"type": ids.RF_BASE_PENDING, "indicator": ALL}, "children"),
+        Input(ids.RF_BASE_MSG, "children"), Input(ids.RF_REF_MSG, "children"),
+        State(ids.RF_SCHEME, "value"), State(ids.RF_REGION, "value"),
+        prevent_initial_call=True,
+    )
+    def refresh_pending(_base_msg, _ref_msg, scheme_id, region):
+        """After a save the work list and the rows' hints follow the stored baselines at once."""
+        sid, reg = _choose(service, scheme_id, region)
+        pending = _pending(service, sid, reg)
+        return (_pending_list(service, pending),
+                [_row_pending(pending.get(o["id"]["indicator"])) for o in ctx.outputs_list[1]])
 
     @app.callback(
         Output(ids.RF_REF_MSG, "children"),
