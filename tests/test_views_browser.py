@@ -2,7 +2,9 @@
 import time
 
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard import ids
 from indicators.periods import Quarter
@@ -30,6 +32,21 @@ def wait_title(dash_duo, text, element=ids.OV_TITLE):
     dash_duo.wait_for_contains_text(f"#{element}", text, timeout=20)
 
 
+def wait_lights(driver, condition, timeout=20):
+    """The board's lights once ``condition(lights)`` holds (the board redraws after the title)."""
+    seen = {}
+
+    def ready(_):
+        seen["lights"] = lights(driver)
+        return condition(seen["lights"])
+
+    try:
+        WebDriverWait(driver, timeout, poll_frequency=0.1).until(ready)
+    except TimeoutException:
+        raise AssertionError(f"the board's lights never met the condition; last seen: {seen.get('lights')}")
+    return seen["lights"]
+
+
 def test_overview_scheme_and_quarter_change_lights_and_titles(dash_duo, demo_app):
     dash_duo.start_server(demo_app)
     dash_duo.driver.get(dash_duo.server_url + "/?scheme=anning&q=2025Q2")
@@ -44,17 +61,14 @@ def test_overview_scheme_and_quarter_change_lights_and_titles(dash_duo, demo_app
 
     choose(dash_duo, ids.OV_QUARTER, "2023年第4季度")
     wait_title(dash_duo, "截至2023年第4季度")
-    time.sleep(0.5)
-    after = lights(dash_duo.driver)
-    assert after != before
-    assert after == {r.indicator_id: r.status.value for r in service.results("anning", "安宁市", Quarter(2023, 4))}
+    expected_2023 = {r.indicator_id: r.status.value for r in service.results("anning", "安宁市", Quarter(2023, 4))}
+    assert expected_2023 != before
+    wait_lights(dash_duo.driver, lambda seen: seen == expected_2023)
     assert "q=2023Q4" in dash_duo.driver.current_url
 
     choose(dash_duo, ids.OV_SCHEME, "泸州 · " + service.scheme("luzhou").name)
     wait_title(dash_duo, "泸州市")
-    time.sleep(0.5)
-    luzhou = lights(dash_duo.driver)
-    assert luzhou and all(i.startswith("luzhou_") for i in luzhou)
+    wait_lights(dash_duo.driver, lambda seen: seen and all(i.startswith("luzhou_") for i in seen))
     assert "scheme=luzhou" in dash_duo.driver.current_url
 
 
@@ -83,8 +97,10 @@ def test_url_reproduces_view_in_another_session(dash_duo, demo_app):
     dash_duo.wait_for_element(f"#{ids.OV_BOARD} [data-status]", timeout=20)
     choose(dash_duo, ids.OV_QUARTER, "2024年第3季度")
     wait_title(dash_duo, "截至2024年第3季度")
-    time.sleep(0.5)
-    url, title, seen = dash_duo.driver.current_url, dash_duo.find_element(f"#{ids.OV_TITLE}").text, lights(dash_duo.driver)
+    service = demo_app.server.extensions["monitor"]["service"]
+    expected = {r.indicator_id: r.status.value for r in service.results("anning", "安宁市", Quarter(2024, 3))}
+    seen = wait_lights(dash_duo.driver, lambda now: now == expected)
+    url, title = dash_duo.driver.current_url, dash_duo.find_element(f"#{ids.OV_TITLE}").text
 
     options = pytest_setup_options()  # a second, independent browser session
     for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
@@ -92,14 +108,10 @@ def test_url_reproduces_view_in_another_session(dash_duo, demo_app):
     other = webdriver.Chrome(options=options)
     try:
         other.get(url)
-        for _ in range(100):
-            if other.find_elements(By.ID, ids.OV_TITLE) and "2024年第3季度" in other.find_element(By.ID, ids.OV_TITLE).text \
-                    and lights(other):
-                break
-            time.sleep(0.2)
-        time.sleep(0.5)
+        WebDriverWait(other, 20, poll_frequency=0.2).until(
+            lambda d: d.find_elements(By.ID, ids.OV_TITLE) and "2024年第3季度" in d.find_element(By.ID, ids.OV_TITLE).text)
         assert other.find_element(By.ID, ids.OV_TITLE).text == title
-        assert lights(other) == seen
+        wait_lights(other, lambda now: now == seen)
     finally:
         other.quit()
 
