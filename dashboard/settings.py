@@ -27,6 +27,17 @@ def _proxies(value) -> int:
     return 1 if _flag(value) else 0
 
 
+def _seconds(value, default: int) -> int:
+    """A whole number of seconds from the environment; at least 60 (a result must outlive the
+    browser's polling), refused loudly at start rather than misread."""
+    value = (value or "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 60:
+        raise ValueError(f"EXPORT_CACHE_SECONDS must be a whole number of seconds, at least 60 (got {value!r})")
+    return int(value)
+
+
 def secret_key_problem(key: str | None) -> str | None:
     """Why ``key`` cannot sign production sessions, or None. Every worker must share
     one key, and a short one can be guessed offline from any cookie."""
@@ -111,6 +122,7 @@ class Settings:
             db_lock_timeout=float(env.get("DB_LOCK_TIMEOUT", "5")),
             default_scheme=env.get("DEFAULT_SCHEME", "").strip(),
             export_cache_dir=env.get("EXPORT_CACHE_DIR") or str(INSTANCE / "export-cache"),
+            export_cache_seconds=_seconds(env.get("EXPORT_CACHE_SECONDS"), 3600),
             celery_broker_url=env.get("CELERY_BROKER_URL", "").strip(),
             celery_result_backend=env.get("CELERY_RESULT_BACKEND", "").strip(),
         )

@@ -222,3 +222,17 @@ def test_the_default_manager_is_diskcache_in_the_configured_directory(tmp_path):
 
     manager = background.callback_manager(Settings(export_cache_dir=str(tmp_path / "jobs")))
     assert isinstance(manager, DiskcacheManager) and (tmp_path / "jobs").is_dir()
+
+
+def test_results_are_kept_as_long_as_configured(tmp_path, monkeypatch):
+    from dashboard.settings import Settings
+
+    monkeypatch.setenv("EXPORT_CACHE_DIR", str(tmp_path / "jobs"))
+    monkeypatch.setenv("EXPORT_CACHE_SECONDS", "600")
+    settings = Settings.from_env()
+    assert settings.export_cache_seconds == 600
+    assert background.callback_manager(settings).expire == 600
+    for bad in ("abc", "30", "-5"):
+        monkeypatch.setenv("EXPORT_CACHE_SECONDS", bad)
+        with pytest.raises(ValueError, match="EXPORT_CACHE_SECONDS"):
+            Settings.from_env()
