@@ -351,6 +351,7 @@ def cmd_snapshot(args) -> int:
 
     from indicators.snapshot import Evaluator
 
+    from .scheme_versions import load_history
     from .store import Store
 
     url = _url(args)
@@ -363,7 +364,8 @@ def cmd_snapshot(args) -> int:
                 print(f"错误:未知方案 {args.scheme}(可选:{', '.join(registry.schemes)})", file=sys.stderr)
                 return 2
             store = Store(engine)
-            store.set_snapshot_evaluator(Evaluator(registry))
+            # The published registry versions: rows as the service computes them (issue 17).
+            store.set_snapshot_evaluator(Evaluator(registry, load_history(store, registry)))
             schemes = [args.scheme] if args.scheme else list(registry.schemes)
             if args.rebuild:
                 t = time.perf_counter()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Iterable, Optional
@@ -141,10 +142,20 @@ def adjusted_definition(version: SchemeVersion, indicator_id: str, value: float)
     if ind.kind not in (Kind.annual, Kind.cumulative, Kind.rate, Kind.share):
         raise VersionRefused(f"指标 {indicator_id}({ind.name})的目标不是单一数值({ind.kind.value}),"
                              "请导出YAML修改后发布")
-    target = ind.target.model_copy(update={"value": float(value)})
+    target = ind.target.model_copy(update={"value": float(value), "text": _reworded(ind, float(value))})
     changed = ind.model_copy(update={"target": target})
     inds = [changed if i.id == indicator_id else i for i in version.indicators]
     return dump_definition(version.scheme, inds)
+
+
+def _reworded(ind: Indicator, value: float) -> str:
+    """The target's wording with the new number (实用新型专利500件以上 -> …600件以上) where the old
+    number occurs once in it; else empty, so pages show the number itself."""
+    old = fmt_number(ind.target.value, ind.decimals) if ind.target.value is not None else ""
+    text = ind.target.text
+    if not old or len(re.findall(rf"(?<![\d.]){re.escape(old)}(?![\d.])", text)) != 1:
+        return ""
+    return re.sub(rf"(?<![\d.]){re.escape(old)}(?![\d.])", fmt_number(value, ind.decimals), text)
 
 
 # ---------------------------------------------------------------- the history

@@ -122,3 +122,11 @@ def test_only_single_value_targets_are_adjusted_by_the_form(base):
     rng = next(i for i in v1.indicators if i.kind.value == "range")
     with pytest.raises(VersionRefused, match="不是单一数值"):
         adjusted_definition(v1, rng.id, 3)
+
+
+def test_an_adjustment_rewords_the_target_text(base):
+    v1 = RegistryHistory.shipped(base).current("anning")
+    sf = parse_definition(adjusted_definition(v1, IND, 600), scheme_id="anning", others=base)
+    ind = next(i for i in sf.indicators if i.id == IND)
+    assert (ind.target.value, ind.target.text) == (600, "实用新型专利600件以上")
+    assert [i for i in sf.indicators if i.id != IND] == [i for i in v1.indicators if i.id != IND]
