@@ -86,3 +86,24 @@ def test_the_word_report_shows_the_target_history_and_the_target_in_force(two_wo
     reports.build_docx(b, "anning", REGION, Quarter(2024, 2), buf, today=date(2024, 7, 15))
     text = "\n".join(p.text for p in Document(io.BytesIO(buf.getvalue())).paragraphs)
     assert "目标调整" in text and f"实用新型专利年授权量:{HISTORY}" in text
+
+
+def _data_url(text: str) -> str:
+    import base64
+
+    return "data:application/x-yaml;base64," + base64.b64encode(text.encode("utf-8")).decode()
+
+
+def test_the_schemes_page_checks_an_upload_before_publishing(two_workers):
+    from dashboard.pages import schemes
+
+    a, b = two_workers
+    text = b.base_registry.file_text("anning")
+    assert schemes.check_upload(b, _data_url(text), "anning.yaml") == (
+        True, f"校验通过:方案 anning(安宁),{len(b.indicators('anning'))}项指标,发布后为第2版")
+    ok, message = schemes.check_upload(b, _data_url(text.replace("unit: 件\n    kind: annual", "unit: 斤\n    kind: annual", 1)),
+                                       "anning.yaml")
+    assert not ok and "anning.yaml未通过校验,未发布" in message and "字段 unit" in message
+    assert schemes.check_upload(b, "data:;base64,//79", "x.yaml") == (False, "文件不是UTF-8编码的YAML文本")
+    assert schemes.check_upload(b, "garbage", "x.yaml") == (False, "无法读取上传的文件,请重新选择")
+    assert schemes.REQUIRES == "admin"
