@@ -56,3 +56,29 @@ def test_adjust_and_an_effective_date_before_the_current_version(env, capsys):
     assert "未发布:生效日期2024-01-01早于当前第2版的生效日期2024-06-30" in capsys.readouterr().err
     assert main(["scheme", "adjust", IND, "700", "--effective", "2024/9/30", "--reason", REASON]) == 1
     assert "生效日期“2024/9/30”无法识别" in capsys.readouterr().err
+
+
+def test_the_status_command_judges_by_the_version_in_force(env, capsys):
+    from indicators.periods import Quarter
+
+    from data.db import make_engine, upgrade
+    from data.store import Store
+
+    engine = make_engine(f"sqlite:///{env / 'cli.db'}")
+    upgrade(engine)
+    ind = load_registry().indicators[IND]
+    for q in (Quarter(2024, 1), Quarter(2024, 2)):
+        Store(engine).save_value(ind, "安宁市", q, 130, "", "rep", None)
+    engine.dispose()
+    assert main(["scheme", "adjust", IND, "600", "--effective", "2024-06-30", "--reason", REASON]) == 0
+
+    def status(as_of):
+        import json
+
+        capsys.readouterr()
+        assert main(["status", "--scheme", "anning", "--as-of", as_of, "--format", "json"]) == 0
+        return next(r for r in json.loads(capsys.readouterr().out) if r["indicator_id"] == IND)
+
+    before, after = status("2024-04-15"), status("2024-07-15")
+    assert (before["status"], before["target"]) == ("on_track", 500)
+    assert (after["status"], after["target"]) == ("warning", 600)
