@@ -107,3 +107,15 @@ def test_the_schemes_page_checks_an_upload_before_publishing(two_workers):
     assert schemes.check_upload(b, "data:;base64,//79", "x.yaml") == (False, "文件不是UTF-8编码的YAML文本")
     assert schemes.check_upload(b, "garbage", "x.yaml") == (False, "无法读取上传的文件,请重新选择")
     assert schemes.REQUIRES == "admin"
+
+
+def test_the_ranking_of_another_worker_follows_a_publication(two_workers):
+    from dashboard.region_rollup import RegionRanking
+
+    a, b = two_workers
+    q = Quarter(2024, 2)
+    before = RegionRanking(b).rows("anning", q)[0].counts
+    adjust_target(a.store, a.base_registry, IND, 600, date(2024, 6, 30), REASON, "office")   # another worker
+    after = RegionRanking(b).rows("anning", q)[0].counts
+    assert after[Status.warning] == before[Status.warning] + 1
+    assert after[Status.on_track] == before[Status.on_track] - 1
