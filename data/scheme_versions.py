@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, inspect, select
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from indicators.registry import Registry
 from indicators.versions import (ADJUST, PUBLISH, SHIPPED, RegistryHistory, VersionRefused, adjusted_definition,
@@ -53,8 +53,15 @@ class SchemeVersions:
     def counter(self) -> int:
         """Changes whenever a version is published (the highest row id): the cheap check that
         tells every worker its registry is out of date."""
-        with self.store.engine.connect() as c:
-            return int(c.execute(select(func.max(SchemeVersionRow.id))).scalar() or 0)
+        try:
+            with self.store.engine.connect() as c:
+                return int(c.execute(select(func.max(SchemeVersionRow.id))).scalar() or 0)
+        except (OperationalError, ProgrammingError):
+            # A database not yet migrated to 0006 (e.g. the report command on an older file): the
+            # shipped registry. Any other failure is real.
+            if inspect(self.store.engine).has_table(SchemeVersionRow.__tablename__):
+                raise
+            return 0
 
     def rows(self, scheme_id: Optional[str] = None) -> list[VersionRecord]:
         q = select(SchemeVersionRow).order_by(SchemeVersionRow.scheme_id, SchemeVersionRow.version)

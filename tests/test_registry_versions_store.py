@@ -122,3 +122,14 @@ def test_a_publication_invalidates_the_status_snapshot_of_its_scheme(store, base
     idx = [i.id for i in base.scheme_indicators("anning")].index(IND)
     assert rows[("安宁市", "2024Q1")][7].split()[idx] == "on_track"     # 130 of 500/年: on the pace
     assert store.snapshot_check("anning") == []
+
+
+def test_a_database_not_yet_migrated_reads_as_the_shipped_registry(tmp_path, base):
+    from data.db import make_engine, upgrade
+    from data.store import Store
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0004")
+    assert SchemeVersions(Store(engine)).counter() == 0
+    assert load_history(Store(engine), base).current("anning").version == 1
+    engine.dispose()
