@@ -20,6 +20,7 @@ from data.store import Store
 from indicators.periods import Quarter
 from indicators.registry import load_registry
 from indicators.statuses import Status
+from tests.test_auth import app  # noqa: F401  (fixture: one user per role, sign-in required)
 
 IND = "anning_utility_model_grants_annual"   # annual, 500件
 REGION = "安宁市"
@@ -119,3 +120,27 @@ def test_the_ranking_of_another_worker_follows_a_publication(two_workers):
     after = RegionRanking(b).rows("anning", q)[0].counts
     assert after[Status.warning] == before[Status.warning] + 1
     assert after[Status.on_track] == before[Status.on_track] - 1
+
+
+@pytest.mark.parametrize("who", ["leader", "reporter_a"])
+def test_only_admins_reach_the_schemes_page_and_its_adjust_callback(app, who):
+    import json
+
+    from dashboard import ids
+    from dashboard.pages import schemes
+    from tests.test_auth import call, payload, signed_in
+
+    service = app.server.extensions["monitor"]["service"]
+    c = signed_in(app, who)
+    route = payload(app, "page.children", {ids.ROUTE: {"pathname": schemes.PATH, "search": ""}})
+    text = json.dumps(call(c, route).get_json(), ensure_ascii=False)
+    assert "无权访问" in text and "调整目标" not in text
+    body = payload(app, schemes.ADJ_MSG, {schemes.ADJ_BUTTON: 1},
+                   {schemes.ADJ_INDICATOR: IND, schemes.ADJ_VALUE: "600", schemes.BASED_ON: 1,
+                    schemes.ADJ_EFFECTIVE: "2024-06-30", schemes.ADJ_REASON: REASON})
+    text = json.dumps(call(c, body).get_json(), ensure_ascii=False)
+    assert "只有领导小组办公室管理员可以进行此操作" in text
+    assert [v.version for v in service.registry_history().versions("anning")] == [1]
+    admin = signed_in(app, "boss")
+    text = json.dumps(call(admin, body).get_json(), ensure_ascii=False)
+    assert "已发布方案 anning 第2版" in text and service.registry.indicators[IND].target.value == 600
