@@ -79,6 +79,9 @@ class RegionRanking:
 
     @property
     def _store(self):
+        # The snapshot evaluator of the registry versions now published (once per request).
+        if hasattr(self.service, "registry_history"):
+            self.service.registry_history()
         return self.service.store
 
     def _version(self, scheme_id: str) -> str:

@@ -13,7 +13,7 @@ import io
 import os
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import IO, Optional, Sequence, Union
@@ -113,6 +113,8 @@ class ReportData:
     dimensions: dict[str, Rollup]
     notes: list[Note]
     review: datastatus.DataStatus   # the quarter's data status: approved count
+    # (indicator name, "2024-06-30起由500件调整为600件,依据…") for each adjusted target (方案调整)
+    adjustments: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -130,7 +132,8 @@ def gather(service, scheme_id: str, region: str, quarter: Quarter, today: Option
     if scheme_id not in service.registry.schemes:
         raise ReportError(f"未知方案“{scheme_id}”")
     scheme = service.scheme(scheme_id)
-    inds = {i.id: i for i in service.indicators(scheme_id)}
+    # The definitions in force at the quarter's end: the targets the statuses were judged by.
+    inds = {i.id: service.in_force(i, quarter)[0] for i in service.indicators(scheme_id)}
     results = service.results(scheme_id, region, quarter)
     order = {d: n for n, d in enumerate(scheme.dimensions)}
     review = service.data_status(scheme_id, region, quarter)
@@ -150,6 +153,7 @@ def gather(service, scheme_id: str, region: str, quarter: Quarter, today: Option
         demo=service.store.is_demo(), data_version=service.store.data_version(), lines=lines,
         total=summarise("合计", results), dimensions=by_dimension(results, service.registry), notes=notes,
         review=review,
+        adjustments=[(ln.ind.name, text) for ln in lines for text in service.target_history(ln.ind.id)],
     )
 
 
@@ -643,6 +647,10 @@ def _method_section(doc, data: ReportData) -> None:
     if interp:
         small("", "指标口径:")
         for name, text in interp:
+            small(text, f"{name}:")
+    if data.adjustments:
+        small("", "目标调整(各季度按当时有效的方案版本评价):")
+        for name, text in data.adjustments:
             small(text, f"{name}:")
 
 

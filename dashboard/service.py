@@ -19,8 +19,11 @@ from indicators.model import Indicator, Scheme
 from indicators.periods import Quarter, quarter_range
 from indicators.registry import Registry
 from indicators.snapshot import Evaluator
+from indicators.versions import RegistryHistory
 from indicators.status import Result, evaluate, reported_level
 from indicators.statuses import Status
+
+from data.scheme_versions import SchemeVersions, adjust_target, load_history, publish_text
 
 from . import datastatus
 from .entry import reporting
@@ -66,8 +69,12 @@ class SchemeData:
 
 class MonitorService:
     def __init__(self, registry: Registry, store, default_scheme: Optional[str] = None):
-        self.registry = registry
+        # The shipped registry; what pages use is the current registry of the versions
+        # published in the database (``registry``, ``registry_history()``).
+        self.base_registry = registry
         self.store = store
+        self._history = RegistryHistory.shipped(registry)
+        self._history_lock = threading.Lock()
         if default_scheme and default_scheme not in registry.schemes:
             raise ValueError(f"DEFAULT_SCHEME={default_scheme!r} is not a scheme of the registry "
                              f"({', '.join(registry.schemes)})")
@@ -76,10 +83,64 @@ class MonitorService:
         # The store keeps the status snapshot up to date on every write with this rule.
         if store is not None:   # registry-only uses (tests, commands) have none
             store.set_snapshot_evaluator(Evaluator(registry))
+            self.registry_history(fresh=True)
         self._data = _LRU(256)
         self._results = _LRU(_MAX_CACHE)
         self._regions = _LRU(16)
         self._data_status = _LRU(1024)
+
+    # --- registry versions (方案版本) -----------------------------------------
+    @property
+    def registry(self) -> Registry:
+        """The current registry: each scheme's latest published version (the shipped files
+        where none is published)."""
+        return self.registry_history().registry
+
+    def registry_history(self, fresh: bool = False) -> RegistryHistory:
+        """Every scheme's versions, re-read when a publication changed the store's version
+        counter (the highest scheme_version id): one indexed query per request (cached in
+        flask.g), on every call outside a request, so a publication by any worker is used at
+        once, with no restart. A new history gets a new snapshot evaluator (its fingerprint
+        covers every version, so snapshot rows of the old definitions count as missing)."""
+        if self.store is None:
+            return self._history
+        counter = None if fresh or not has_request_context() else g.get("monitor_registry_counter")
+        if counter is None:
+            counter = SchemeVersions(self.store).counter()
+            if has_request_context():
+                g.monitor_registry_counter = counter
+        if counter != self._history.counter:
+            with self._history_lock:
+                if counter != self._history.counter:
+                    history = load_history(self.store, self.base_registry, counter)
+                    self.store.set_snapshot_evaluator(Evaluator(self.base_registry, history))
+                    self._history = history
+        return self._history
+
+    def publish_scheme(self, text: str, effective_from: date, reason: str, user: str,
+                       expected_version: Optional[int] = None, name: str = "方案文件"):
+        """Publish a scheme's YAML as its next version (data.scheme_versions.publish_text) and use it at once."""
+        rec = publish_text(self.store, self.base_registry, text, effective_from, reason, user, expected_version,
+                           name=name)
+        self.registry_history(fresh=True)
+        return rec
+
+    def adjust_target(self, indicator_id: str, value: float, effective_from: date, reason: str, user: str,
+                      expected_version: Optional[int] = None):
+        """方案调整 of one target (data.scheme_versions.adjust_target), used at once."""
+        rec = adjust_target(self.store, self.base_registry, indicator_id, value, effective_from, reason, user,
+                            expected_version)
+        self.registry_history(fresh=True)
+        return rec
+
+    def target_history(self, indicator_id: str) -> list[str]:
+        """The adjustments of an indicator's target in words ("2024-06-30起由500件调整为600件,依据…")."""
+        return self.registry_history().target_history_text(indicator_id)
+
+    def in_force(self, indicator: Indicator, quarter: Quarter) -> tuple[Indicator, Scheme]:
+        """An indicator's and its scheme's definitions in force at the end of ``quarter``."""
+        h = self.registry_history()
+        return h.indicator_at(indicator, quarter.end), h.scheme_at(indicator.scheme, quarter.end)
 
     # --- registry lookups -------------------------------------------------
     def scheme(self, scheme_id: str) -> Scheme:
@@ -146,6 +207,8 @@ class MonitorService:
     # --- statuses -----------------------------------------------------------
     def result(self, indicator: Indicator, region: str, quarter: Quarter, d: Optional[SchemeData] = None) -> Result:
         d = d or self.data(indicator.scheme, region)
+        # Judged by the registry version in force at the quarter's end (方案调整).
+        indicator, scheme = self.in_force(indicator, quarter)
         obs = d.observations.get(indicator.id, {})
         ref = None
         if indicator.target.reference:
@@ -154,11 +217,12 @@ class MonitorService:
         # Key on the inputs themselves: unchanged indicators hit the cache. Quarters
         # enter as ints so the key holds only atomic values, which the garbage
         # collector stops tracking: 50,000 keys of Quarter objects made every full
-        # collection a 100 ms pause (docs/performance.md).
-        key = (indicator.id, region, quarter.index, _series_key(obs), _series_key(ref) if ref else None, base)
+        # collection a 100 ms pause (docs/performance.md). The registry counter: a
+        # publication changes definitions.
+        key = (indicator.id, region, quarter.index, _series_key(obs), _series_key(ref) if ref else None, base,
+               self._history.counter)
         cached = self._results.get(key)
         if cached is None:
-            scheme = self.scheme(indicator.scheme)
             cached = evaluate(indicator, scheme, obs, quarter.end, reference=ref, baseline=base)
             self._results.put(key, cached)
         return cached
@@ -166,7 +230,8 @@ class MonitorService:
     def reported_level(self, indicator: Indicator, region: str, quarter: Quarter) -> Optional[float]:
         """The level of the quarter's own reported value, deadline or not (indicators.status.reported_level)."""
         d = self.data(indicator.scheme, region)
-        return reported_level(indicator, self.scheme(indicator.scheme), d.observations.get(indicator.id, {}), quarter,
+        indicator, scheme = self.in_force(indicator, quarter)
+        return reported_level(indicator, scheme, d.observations.get(indicator.id, {}), quarter,
                               baseline=d.baselines.get(indicator.id))
 
     def results(self, scheme_id: str, region: str, quarter: Quarter) -> list[Result]:

@@ -13,6 +13,9 @@
     python -m data snapshot (--rebuild [--workers N] | --check) [--scheme ID]
     python -m data evidence add INDICATOR_ID PERIOD FILE [--region R] [--note TEXT] [--user NAME]
     python -m data evidence list [--indicator ID] [--region R] [--period P] [--format json|table]
+    python -m data scheme list | export --scheme S [--version N] --out F.yaml
+    python -m data scheme publish F.yaml --effective YYYY-MM-DD --reason TEXT [--by USER]
+    python -m data scheme adjust INDICATOR_ID VALUE --effective YYYY-MM-DD --reason TEXT [--by USER]
 
 Backups, restore, the move to PostgreSQL and scheduling: docs/backup.md.
 
@@ -351,6 +354,7 @@ def cmd_snapshot(args) -> int:
 
     from indicators.snapshot import Evaluator
 
+    from .scheme_versions import load_history
     from .store import Store
 
     url = _url(args)
@@ -363,7 +367,8 @@ def cmd_snapshot(args) -> int:
                 print(f"错误:未知方案 {args.scheme}(可选:{', '.join(registry.schemes)})", file=sys.stderr)
                 return 2
             store = Store(engine)
-            store.set_snapshot_evaluator(Evaluator(registry))
+            # The published registry versions: rows as the service computes them (issue 17).
+            store.set_snapshot_evaluator(Evaluator(registry, load_history(store, registry)))
             schemes = [args.scheme] if args.scheme else list(registry.schemes)
             if args.rebuild:
                 t = time.perf_counter()
@@ -503,6 +508,8 @@ def build_parser() -> argparse.ArgumentParser:
     snap.set_defaults(func=cmd_snapshot)
     from .status_cmd import add_parser as add_status
     add_status(sub, _url)
+    from .scheme_cmd import add_parser as add_scheme
+    add_scheme(sub, _url, _open)
 
     ev = sub.add_parser("evidence", help="佐证材料:添加、列出").add_subparsers(dest="evidence_command", required=True)
     add = ev.add_parser("add", help="添加一个佐证材料文件(与页面上传相同的检查;以办公室身份记录)")

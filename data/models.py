@@ -267,3 +267,22 @@ class EvidenceFile(Base):
     removed_by: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
     remove_reason: Mapped[str] = mapped_column(Text, default="")
     region: Mapped[Region] = relationship(lazy="joined")
+
+
+class SchemeVersionRow(Base):
+    """One published version of a scheme's registry definition (方案版本). Rows are never changed
+    or deleted: the table is the audit history of publications (who, when, why). Version 1 is
+    the shipped YAML, stored on the first publication of the scheme (until then the shipped file
+    is version 1 implicitly). ``definition`` is the YAML text, the exchange format."""
+
+    __tablename__ = "scheme_version"
+    __table_args__ = (UniqueConstraint("scheme_id", "version", name="uq_scheme_version_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[str] = mapped_column(Text)
+    effective_from: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[str] = mapped_column(String(16))   # shipped | publish | adjust
+    published_by: Mapped[str] = mapped_column(String(128))
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

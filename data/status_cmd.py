@@ -19,13 +19,17 @@ def add_parser(sub, url_of) -> argparse.ArgumentParser:
     """``url_of(args)`` is the database address rule of ``python -m data``."""
     p = sub.add_parser("status", help="按已存数据评价一个方案各指标的状态(红绿灯)")
     status_cli.configure(p, observations=False)
-    p.set_defaults(func=lambda args: status_cli.run(args, lambda scheme, region: read_values(url_of(args),
-                                                                                             scheme, region)))
+    p.set_defaults(func=lambda args: status_cli.run(args, lambda scheme, region: read_values(
+        url_of(args), scheme, region, args.registry)))
     return p
 
 
-def read_values(url: str, scheme_id: str, region: str):
-    """(observations, references, baselines) of a scheme and region; CliError with the fix when unreadable."""
+def read_values(url: str, scheme_id: str, region: str, registry_dir=None):
+    """(observations, references, baselines, registry history) of a scheme and region; CliError with
+    the fix when unreadable. The history: the registry versions published in the database."""
+    from indicators.registry import load_registry
+
+    from .scheme_versions import load_history
     from .store import Store
 
     if url.startswith("sqlite:///"):
@@ -36,8 +40,9 @@ def read_values(url: str, scheme_id: str, region: str):
     try:
         store = Store.from_url(url)
         try:
+            base = load_registry(registry_dir) if registry_dir else load_registry()
             return (store.observations(scheme_id, region), store.references(scheme_id, region),
-                    store.baselines(scheme_id, region))
+                    store.baselines(scheme_id, region), load_history(store, base))
         finally:
             store.dispose()
     except Exception as exc:  # a missing schema or an unreachable server: say so, no traceback

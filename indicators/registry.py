@@ -45,6 +45,13 @@ class Registry:
     schemes: dict[str, Scheme] = field(default_factory=dict)
     indicators: dict[str, Indicator] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # scheme id -> file name
+    directory: Optional[Path] = None                     # where the files were read from
+
+    def file_text(self, scheme_id: str) -> str:
+        """The YAML text a scheme was loaded from ("" when not loaded from a file)."""
+        if self.directory is None or scheme_id not in self.files:
+            return ""
+        return (self.directory / self.files[scheme_id]).read_text(encoding="utf-8")
 
     def scheme_indicators(self, scheme_id: str) -> list[Indicator]:
         return [i for i in self.indicators.values() if i.scheme == scheme_id]
@@ -137,10 +144,18 @@ def _check_indicator(ind: Indicator, scheme: Scheme) -> Iterable[tuple[str, str]
 
 
 def load_file(path: Path) -> tuple[Optional[SchemeFile], list[RegistryError]]:
-    fname = path.name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [RegistryError(path.name, "", "(file)", f"not valid YAML: {exc}")]
+    return load_text(text, path.name)
+
+
+def load_text(text: str, fname: str = "(text)") -> tuple[Optional[SchemeFile], list[RegistryError]]:
+    """One scheme file from its YAML text (a file, or a version stored in the database)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
         return None, [RegistryError(fname, "", "(file)", f"not valid YAML: {exc}")]
     if not isinstance(data, dict):
         return None, [RegistryError(fname, "", "(file)", "expected a mapping with keys scheme and indicators")]
@@ -164,7 +179,7 @@ def load_registry(directory: Path | str = SCHEMES_DIR) -> Registry:
     errors: list[RegistryError] = []
     if not files:
         raise RegistryInvalid([RegistryError(str(directory), "", "", "no scheme files (*.yaml) found")])
-    reg = Registry()
+    reg = Registry(directory=directory)
     seen_ind: dict[str, str] = {}
     for path in files:
         sf, errs = load_file(path)

@@ -22,8 +22,8 @@ from .model import Baseline
 from .periods import Quarter, quarter_range
 from .registry import Registry
 from .rollup import by_dimension, summarise
-from .status import evaluate_quarters
 from .statuses import Status
+from .versions import RegistryHistory, evaluate_quarters_versioned
 
 
 @dataclass(frozen=True)
@@ -63,15 +63,16 @@ def snapshot_quarters(registry: Registry, scheme_id: str, today: Optional[date] 
 def evaluate_region(registry: Registry, scheme_id: str, region: str, quarters: Sequence[Quarter],
                     observations: Mapping[str, Mapping[Quarter, float]],
                     references: Mapping[str, Mapping[Quarter, float]],
-                    baselines: Mapping[str, Baseline]) -> list[RegionStatus]:
-    """The snapshot rows of one region for ``quarters`` (same rule as the service's per-indicator path)."""
+                    baselines: Mapping[str, Baseline], history: Optional[RegistryHistory] = None
+                    ) -> list[RegionStatus]:
+    """The snapshot rows of one region for ``quarters`` (same rule as the service's per-indicator path;
+    with ``history``, each quarter judged by the registry version in force at its end)."""
     scheme = registry.schemes[scheme_id]
     inds = registry.scheme_indicators(scheme_id)
     by_ind = []
     for ind in inds:
-        ref = references.get(ind.target.reference) if ind.target.reference else None
-        by_ind.append(evaluate_quarters(ind, scheme, observations.get(ind.id) or {}, quarters, reference=ref,
-                                        baseline=baselines.get(ind.id)))
+        by_ind.append(evaluate_quarters_versioned(history, ind, scheme, observations.get(ind.id) or {}, quarters,
+                                                  references, baselines.get(ind.id)))
     out = []
     for q in quarters:
         results = [r[q] for r in by_ind]
@@ -88,8 +89,11 @@ def evaluate_region(registry: Registry, scheme_id: str, region: str, quarters: S
 class Evaluator:
     """The registry bound to the snapshot rule, for the store (which knows no registry)."""
 
-    def __init__(self, registry: Registry):
-        self.registry = registry
+    def __init__(self, registry: Registry, history: Optional[RegistryHistory] = None):
+        # With a history (registry versions), the registry is its current one and each quarter
+        # is judged by the version in force; the fingerprint covers every version.
+        self.history = history
+        self.registry = history.registry if history is not None else registry
         self._versions: dict[str, str] = {}
 
     def schemes(self) -> list[str]:
@@ -97,7 +101,10 @@ class Evaluator:
 
     def version(self, scheme_id: str) -> str:
         if scheme_id not in self._versions:
-            self._versions[scheme_id] = scheme_version(self.registry, scheme_id)
+            version = scheme_version(self.registry, scheme_id)
+            if self.history is not None and self.history.fingerprint(scheme_id):
+                version = hashlib.sha1((version + self.history.fingerprint(scheme_id)).encode()).hexdigest()[:16]
+            self._versions[scheme_id] = version
         return self._versions[scheme_id]
 
     def dimensions(self, scheme_id: str) -> list[str]:
@@ -108,4 +115,5 @@ class Evaluator:
 
     def evaluate(self, scheme_id: str, region: str, quarters: Sequence[Quarter], observations, references,
                  baselines) -> list[RegionStatus]:
-        return evaluate_region(self.registry, scheme_id, region, quarters, observations, references, baselines)
+        return evaluate_region(self.registry, scheme_id, region, quarters, observations, references, baselines,
+                               self.history)

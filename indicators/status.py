@@ -243,15 +243,20 @@ def evaluate(indicator: Indicator, scheme: Scheme, observations: Mapping[Quarter
 
 def evaluate_many(registry: Registry, scheme_id: str, observations: Mapping[str, Mapping[Quarter, float]],
                   as_of: date, references: Mapping[str, Mapping[Quarter, float]] | None = None,
-                  baselines: Mapping[str, Baseline] | None = None) -> list[Result]:
-    """Every indicator of a scheme, in registry order. ``references`` is keyed by reference series id."""
+                  baselines: Mapping[str, Baseline] | None = None, history=None) -> list[Result]:
+    """Every indicator of a scheme, in registry order. ``references`` is keyed by reference series id.
+    ``history`` (indicators.versions.RegistryHistory): judge by the definitions in force at the end
+    of the evaluated quarter."""
     if scheme_id not in registry.schemes:
         raise KeyError(f"unknown scheme {scheme_id!r}")
     scheme = registry.schemes[scheme_id]
     references = references or {}
     baselines = baselines or {}
     out = []
+    at = Quarter.latest_ended(as_of).end
     for ind in registry.scheme_indicators(scheme_id):
+        if history is not None:
+            ind, scheme = history.indicator_at(ind, at), history.scheme_at(scheme_id, at)
         ref = references.get(ind.target.reference) if ind.target.reference else None
         out.append(evaluate(ind, scheme, observations.get(ind.id) or {}, as_of, ref, baselines.get(ind.id)))
     return out

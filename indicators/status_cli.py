@@ -67,7 +67,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return run(args)
 
 
-# (scheme id, region) -> (observations, references, baselines)
+# (scheme id, region) -> (observations, references, baselines[, registry history])
 Values = Callable[[str, str], tuple[dict, dict, Optional[dict]]]
 
 
@@ -98,10 +98,15 @@ def render(args: argparse.Namespace, values: Optional[Values] = None) -> str:
     if values is None:
         observations, references = read_observations_csv(args.observations, registry, scheme.id)
         baselines = None
-    else:
-        observations, references, baselines = values(scheme.id, region)
+    history = None
+    if values is not None:
+        # Stored values may come with the registry versions published in the database (issue 17).
+        observations, references, baselines, *rest = values(scheme.id, region)
+        history = rest[0] if rest else None
+        if history is not None:
+            registry = history.registry
     return format_results(registry, scheme.id, region, as_of, args.format,
-                          evaluate_many(registry, scheme.id, observations, as_of, references, baselines))
+                          evaluate_many(registry, scheme.id, observations, as_of, references, baselines, history))
 
 
 def format_results(registry: Registry, scheme_id: str, region: str, as_of: date, fmt: str,

@@ -12,6 +12,8 @@ from . import regions  # noqa: E402  地区排名, next to 总览 in the navigat
 PAGES.insert(PAGES.index(overview) + 1, regions)
 from ..screen import page as screen  # noqa: E402  数据大屏: no menu entry, linked from 总览
 PAGES.append(screen)
+from . import schemes  # noqa: E402  方案管理 (admins), before 用户管理
+PAGES.append(schemes)
 
 
 def not_found(pathname):

@@ -14,6 +14,7 @@ from ..evidence import page as evidence_page
 from .common import View, page_title, resolve, selector_col
 
 PREFIX = "/indicator/"
+TARGET_HISTORY = "dt-target-history"   # the list of target adjustments (kept here: dashboard/ids.py is shared)
 
 
 def match(pathname: str):
@@ -89,6 +90,10 @@ def _citation(service, ind):
     ]
     if ind.baseline:
         rows.insert(3, ("基线", f"{ind.baseline.value:g}(截至{ind.baseline.as_of:%Y-%m-%d})"))
+    adjusted = service.target_history(ind.id)
+    if adjusted:   # 方案调整: each quarter is judged by the version in force at its end
+        rows.insert(3, ("目标调整", html.Ul([html.Li(t) for t in adjusted], id=TARGET_HISTORY,
+                                          className="target-history mb-0 ps-3")))
     body = [html.Blockquote(ind.quote, className="quote")]
     body.append(html.Dl([x for k, v in rows for x in (html.Dt(k), html.Dd(v))], className="cite-dl"))
     if ind.interpretation:
