@@ -14,6 +14,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from flask import has_request_context, request
 
 from data.db import make_engine, upgrade
+from data.acceptance import AcceptanceMarks
 from data.evidence import Evidence
 from data.store import Store
 from indicators.registry import SCHEMES_DIR, load_registry
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
         load_demo(store, registry, evidence=evidence)
     service = MonitorService(registry, store, default_scheme=settings.default_scheme or None)
     service.evidence = evidence
+    service.acceptance = AcceptanceMarks(store, registry)
 
     app = Dash(
         __name__,
