@@ -44,6 +44,8 @@ PAGES = [
     ("entry", "/entry?scheme=anning&q=2025Q2"),
     ("review", "/review?scheme=anning&q=2025Q2"),
     ("reference", "/reference?scheme=anning"),
+    # Issue 16: the acceptance checklist, complete and missing items side by side (docs/evidence.md).
+    ("acceptance", "/acceptance?scheme=anning&region=安宁市"),
     ("users", "/admin/users"),
 ]
 SIZES = [(1366, 768), (1920, 1080)]
