@@ -115,6 +115,7 @@ def _summary(checklist, rows):
     ])
 
 
+HEADINGS = ("维度", "指标", "填报单位", "目标(条款)", "评价值", "最终状态", "佐证材料", "台账", "缺项", "核验")
 STATE_CLASS = {rules.VERIFIED: "bg-success", rules.COMPLETE: "bg-primary", rules.INCOMPLETE: "bg-warning text-dark"}
 
 
@@ -125,10 +126,10 @@ def _verify_cell(row, admin: bool, names: dict):
     parts = [html.Span(row.state_text, className=f"badge {STATE_CLASS[row.state]} acc-state")]
     if admin:
         parts.append(dbc.Switch(id={"type": VERIFY, "indicator": row.indicator_id}, value=row.verified,
-                                label="已核验", className="acc-verify mb-0 small no-print"))
+                                label="核验", className="acc-verify mb-0 small no-print"))
     if who:
         parts.append(html.Div(who, className="small text-muted acc-verified-by"))
-    return html.Td(parts)
+    return html.Td(parts, **{"data-label": HEADINGS[-1]})
 
 
 def _table(checklist, rows, admin: bool, names: Optional[dict] = None):
@@ -136,22 +137,24 @@ def _table(checklist, rows, admin: bool, names: Optional[dict] = None):
         return html.P("没有符合筛选条件的指标。", className="text-muted")
     names = names or {}
     region_q = urlstate.build(region=checklist.region)
-    head = html.Thead(html.Tr([html.Th(h) for h in (
-        "维度", "指标", "填报单位", "目标(条款)", "评价值", "最终状态", "佐证材料", "台账", "缺项", "核验")]))
+    head = html.Thead(html.Tr([html.Th(h) for h in HEADINGS]))
     body = []
     for r in rows:
-        body.append(html.Tr([
-            html.Td(r.dimension, className="small"),
-            html.Td(dcc.Link(r.name, href=f"/indicator/{r.indicator_id}{region_q}", className="acc-name")),
-            html.Td(r.reporting_unit, className="small"),
-            html.Td([r.target_text, html.Span(f"(第{r.clause}条)", className="small text-muted")], className="small"),
-            html.Td(r.value_text, className="small"),
-            html.Td(light(r.status, r.indicator_id, size="light-sm")),
-            html.Td(f"{r.evidence}份", className="acc-evidence", **{"data-n": r.evidence}),
-            html.Td(r.ledger_text, className="small"),
-            html.Td(r.missing_text, className="small acc-missing" + (" text-danger" if r.missing else "")),
-            _verify_cell(r, admin, names),
-        ], className=f"acc-row acc-{r.state}", **{"data-indicator": r.indicator_id, "data-state": r.state}))
+        cells = [
+            (r.dimension, "small acc-dim-cell"),
+            (dcc.Link(r.name, href=f"/indicator/{r.indicator_id}{region_q}", className="acc-name"), "acc-name-cell"),
+            (r.reporting_unit, "small"),
+            ([r.target_text, html.Span(f"(第{r.clause}条)", className="small text-muted")], "small"),
+            (r.value_text, "small"),
+            (light(r.status, r.indicator_id, size="light-sm"), ""),
+            (f"{r.evidence}份", "acc-evidence"),
+            (r.ledger_text, "small"),
+            (r.missing_text, "small acc-missing" + (" text-danger" if r.missing else "")),
+        ]
+        # data-label: the heading of each cell, shown before it where the phone layout stacks the cells.
+        tds = [html.Td(c, className=cls, **{"data-label": h}) for (c, cls), h in zip(cells, HEADINGS)]
+        body.append(html.Tr(tds + [_verify_cell(r, admin, names)], className=f"acc-row acc-{r.state}",
+                            **{"data-indicator": r.indicator_id, "data-state": r.state}))
     return html.Div(dbc.Table([head, html.Tbody(body)], size="sm", bordered=True, hover=True,
                               className="acceptance-table mb-0"), className="table-responsive")
 
