@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from datetime import date
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace, ledgers_xlsx: Optional[Callable] = None) -> in
     from data.backup import BackupError
 
     from ..settings import Settings
-    from . import collect, package
+    from . import package, rules
 
     settings = Settings.from_env(demo=bool(getattr(args, "demo", False)))
     service, error = _open_service(settings.database_url)
@@ -56,8 +57,8 @@ def run(args: argparse.Namespace, ledgers_xlsx: Optional[Callable] = None) -> in
         regions = service.regions(args.scheme)
         if region not in regions:
             return _fail(f"方案“{args.scheme}”下没有地区“{region}”。已有地区:{'、'.join(regions)}", EXIT_USAGE)
-        checklist = collect.gather(service, args.scheme, region)
-        path = _target(args.out, package.package_filename(checklist))
+        quarter = rules.judged_quarter(service.scheme(args.scheme), date.today())
+        path = _target(args.out, package.package_filename(service.scheme(args.scheme), region, quarter))
         if not path.parent.is_dir():
             return _fail(f"输出目录不存在:{path.parent}")
         if path.is_dir() or not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
@@ -72,6 +73,6 @@ def run(args: argparse.Namespace, ledgers_xlsx: Optional[Callable] = None) -> in
     finally:
         service.store.dispose()
     n = sum(1 for f in manifest["files"] if f["path"].startswith(package.EVIDENCE_ROOT + "/"))
-    print(f"已生成 {Path(path)}({region},评价季度{checklist.quarter.label},{len(checklist.rows)}项指标,"
+    print(f"已生成 {Path(path)}({region},评价季度{quarter.label},{len(service.indicators(args.scheme))}项指标,"
           f"佐证材料{n}份,用时{time.monotonic() - started:.1f}秒)")
     return EXIT_OK

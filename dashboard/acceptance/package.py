@@ -88,13 +88,12 @@ def plan_paths(checklist: Checklist) -> dict[int, str]:
     return out
 
 
-def package_filename(checklist: Checklist) -> str:
+def package_filename(scheme, region: str, quarter) -> str:
     """e.g. 安宁市_验收材料包_2025Q4.zip (the scheme's short name added for another scheme's region)."""
     from ..figures import safe_name
 
-    parts = [checklist.region] if checklist.region == checklist.scheme.region else \
-        [checklist.region, checklist.scheme.short_name]
-    return safe_name(*parts, "验收材料包", str(checklist.quarter)) + ".zip"
+    parts = [region] if region == scheme.region else [region, scheme.short_name]
+    return safe_name(*parts, "验收材料包", str(quarter)) + ".zip"
 
 
 # ---------------------------------------------------------------- the index (Word)

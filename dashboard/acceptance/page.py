@@ -184,8 +184,8 @@ def store_package(service, settings, user: str, scheme_id: str, region: str, pro
     _clean(folder, settings.export_cache_seconds)
     token = secrets.token_hex(16)
     path = folder / f"{token}.zip"
-    package.write_package(service, scheme_id, region, path, progress=progress, ledgers_xlsx=ledgers_xlsx)
-    name = package.package_filename(collect.gather(service, scheme_id, region))
+    manifest = package.write_package(service, scheme_id, region, path, progress=progress, ledgers_xlsx=ledgers_xlsx)
+    name = package.package_filename(service.scheme(scheme_id), region, manifest["quarter"])
     (folder / f"{token}.json").write_text(json.dumps({"user": user, "name": name}, ensure_ascii=False))
     return token, name, path.stat().st_size
 
