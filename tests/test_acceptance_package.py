@@ -101,6 +101,7 @@ def test_ledgers_duplicate_names_and_a_missing_file(demo, tmp_path):
         assert "丢失.pdf" not in names
         text = index_text(zf.read(package.INDEX))
         assert "存储中找不到该文件" in text and "台账.xlsx" in text
+        assert "原名“..通知:原件.pdf”" in text and "原名“通知.pdf”" in text     # renamed in the zip: said so
     finally:
         for e in service.evidence.rows(SCHEME, ind.indicator_id, REGION, include_removed=False):
             if e.uploaded_by == "office":

@@ -122,8 +122,10 @@ def _index_docx(checklist: Checklist, packed: dict[str, list[Packed]], ledgers: 
                       + (f"({scheme.document.number})" if scheme.document.number else "") + "。")
     from .rules import summarise
 
+    from ..entry.forms import local_time
+
     doc.add_paragraph(f"评价季度:{checklist.quarter.label}(方案期末或最近结束的季度)。"
-                      f"生成时间:{datetime.now():%Y-%m-%d %H:%M}。{summarise(checklist.rows).text}")
+                      f"生成时间:{local_time(datetime.now(timezone.utc))}。{summarise(checklist.rows).text}")
     doc.add_paragraph(f"本材料包内:{INDEX}(本索引);{EVIDENCE_ROOT}/(按维度、指标分文件夹的佐证材料)"
                       + (f";{LEDGERS}(台账)" if ledgers else "")
                       + f";{MANIFEST} 与 {SUMS}(每个文件的大小和SHA-256,可用 sha256sum -c {SUMS} 校验)。")
@@ -158,7 +160,9 @@ def _index_docx(checklist: Checklist, packed: dict[str, list[Packed]], ledgers: 
             par = doc.add_paragraph(style="List Bullet")
             run = par.add_run(f.path)
             run.font.size = Pt(9)
-            extra = f"({f.period},{f.name})" + (f" {f.problem}" if f.problem else "")
+            # The name as uploaded, where the zip's differs (made safe or numbered).
+            named = "" if f.path.rsplit("/", 1)[-1] == f.name else f",原名“{f.name}”"
+            extra = f"({f.period}{named})" + (f" {f.problem}" if f.problem else "")
             par.add_run(extra).font.size = Pt(9)
     buf = io.BytesIO()
     doc.save(buf)
