@@ -14,11 +14,13 @@ from dash import Dash, Input, Output, State, dcc, html
 from flask import has_request_context, request
 
 from data.db import make_engine, upgrade
+from data.acceptance import AcceptanceMarks
 from data.evidence import Evidence
 from data.store import Store
 from indicators.registry import SCHEMES_DIR, load_registry
 
 from . import auth, background, guard, ids, markup, security
+from .acceptance import page as acceptance_page
 from .evidence import routes as evidence_routes
 from .components import demo_banner
 from .pages import PAGES, not_found
@@ -36,7 +38,8 @@ REFUSED = "page-refused"
 
 def _pages() -> list:
     # The users page comes last; added here so dashboard/pages/__init__.py stays as other work left it.
-    return [*PAGES, users_page] if users_page not in PAGES else list(PAGES)
+    # 验收清单 (issue 16) before the users page, also added here rather than in pages/__init__.py.
+    return [*PAGES, acceptance_page, users_page] if users_page not in PAGES else list(PAGES)
 
 
 def _user_menu(identity) -> str:
@@ -132,6 +135,7 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
         load_demo(store, registry, evidence=evidence)
     service = MonitorService(registry, store, default_scheme=settings.default_scheme or None)
     service.evidence = evidence
+    service.acceptance = AcceptanceMarks(store, registry)
 
     app = Dash(
         __name__,

@@ -286,3 +286,19 @@ class SchemeVersionRow(Base):
     action: Mapped[str] = mapped_column(String(16))   # shipped | publish | adjust
     published_by: Mapped[str] = mapped_column(String(128))
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AcceptanceMark(Base):
+    """已核验: the office checked an indicator's evidence for acceptance (验收清单). Rows are
+    never deleted: undoing a mark sets ``undone_*``; the current mark is the row not undone."""
+
+    __tablename__ = "acceptance_marks"
+    __table_args__ = (Index("ix_acceptance_marks_key", "scheme_id", "region_id", "indicator_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[str] = mapped_column(String(64))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    indicator_id: Mapped[str] = mapped_column(String(128))
+    verified_by: Mapped[str] = mapped_column(String(128))
+    verified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    undone_by: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
+    undone_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)

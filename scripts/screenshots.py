@@ -4,6 +4,7 @@
     .venv/bin/python scripts/screenshots.py --only overview,detail --sizes 390x844 --full --max-height 2400  # phone
     .venv/bin/python scripts/screenshots.py --screen  # 数据大屏 at 1920×1080 and 3840×2160 (device scale 2)
     .venv/bin/python scripts/screenshots.py --evidence  # the detail page's 佐证材料 section (docs/evidence.md)
+    .venv/bin/python scripts/screenshots.py --acceptance  # 验收清单 at 1366×768, 1920×1080 and 390×844
 
 Without --base it starts the demo app on a temporary database itself.
 Full-page captures: the window is resized to the page height after load.
@@ -120,7 +121,10 @@ def main():
     ap.add_argument("--loop", action="store_true", help="the quarterly loop's pages (to-do, returned form, review)")
     ap.add_argument("--screen", action="store_true", help="the wall screen at 1920x1080 and 3840x2160")
     ap.add_argument("--evidence", action="store_true", help="the detail page's 佐证材料 section")
+    ap.add_argument("--acceptance", action="store_true", help="验收清单 with two items marked 已核验")
     args = ap.parse_args()
+    if args.acceptance:
+        return _acceptance(args)
     if args.evidence:
         return _evidence(args)
     if args.screen:
@@ -226,6 +230,26 @@ def _evidence(args):
         print("wrote", path)
     finally:
         drv.quit()
+
+
+def _acceptance(args):
+    """验收清单 of the demo: complete and missing items, two of them marked 已核验 by the office."""
+    from dashboard.permissions import Identity
+
+    def prepare(service):
+        office = Identity("admin", "办公室", "admin")
+        for ind in ("anning_invention_grants_annual", "anning_utility_model_grants_annual"):
+            service.acceptance.set(office, "anning", "安宁市", ind, True)
+
+    base = args.base or _serve_demo(prepare=prepare)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for w, h in [(1366, 768), (1920, 1080), (390, 844)]:
+        drv = _driver(max(w, 500), h)
+        try:
+            _capture(drv, base + "/acceptance?scheme=anning&region=安宁市", out / f"acceptance_{w}x{h}.png", w, h, args)
+        finally:
+            drv.quit()
 
 
 if __name__ == "__main__":
