@@ -246,9 +246,13 @@ def flags(ind: Indicator, region: str, entries_by_region: Mapping[str, list[Entr
     mine = entries_by_region.get(region, [])
     item = ind.ledger.item if ind.ledger else "企业"
     out = []
-    m = mismatch_flag(ind, reported, count_for(ind.reporting, mine, q), q)
-    if m:
-        out.append(m)
+    if not mine:
+        if reported:   # nothing ever entered: the ledger is missing, not merely different
+            out.append(f"尚未登记台账:{q.label}填报值{reported:g}{ind.unit},台账中没有任何{item}。")
+    else:
+        m = mismatch_flag(ind, reported, count_for(ind.reporting, mine, q), q)
+        if m:
+            out.append(m)
     out += duplicate_flags(mine, item)
     out += cross_region_flags(region, entries_by_region)
     out += invalid_code_flags(mine)

@@ -113,3 +113,23 @@ def test_a_sheet_declaring_a_huge_range_is_refused_before_reading(service):
     wb.save(out)
     with pytest.raises(LedgerRefused, match="超过4000行"):
         ledger_xlsx.read(ind, out.getvalue())
+
+
+def test_the_demo_has_complete_missing_and_mismatched_ledgers(sqlite_store):
+    from data.demo import LEDGER_COMPLETE, LEDGER_ONE_MISSING, LEDGER_ONE_TWICE, load_demo
+
+    registry = load_registry()
+    load_demo(sqlite_store, registry, schemes=("anning",))
+    service = MonitorService(registry, sqlite_store)
+    last = max(service.store.observed_periods("anning"))
+    flags = service.ledger_flags("anning", REGION, last)
+    rows = service.ledger_rows("anning", REGION)
+    for ind_id in LEDGER_COMPLETE:
+        assert rows[ind_id] and flags[ind_id] == [], (ind_id, flags[ind_id])
+    assert any("与台账不一致" in f for f in flags[LEDGER_ONE_MISSING])
+    assert any("出现2次" in f for f in flags[LEDGER_ONE_TWICE])
+    empty = [i for i, r in rows.items() if not r]
+    before = service.ledger_flags("anning", REGION, last.prev())
+    assert empty and all(any(f.startswith("尚未登记台账") for f in before[i]) for i in empty)
+    # Every stored code passes the check.
+    assert all(not any("校验位" in f for f in fl) for fl in flags.values())

@@ -175,3 +175,10 @@ def test_a_bad_ledger_block_is_refused_naming_indicator_and_field(tmp_path, ind_
         _registry_with(tmp_path, ind_id, ledger)
     text = str(exc.value)
     assert ind_id in text and "ledger" in text and words in text, text
+
+
+def test_an_empty_ledger_is_flagged_as_missing_not_as_a_mismatch():
+    ind = load_registry().indicators["anning_ip_advantage_demo_enterprises"]
+    assert L.flags(ind, "安宁市", {}, Q, 3) == ["尚未登记台账:2024年第2季度填报值3家,台账中没有任何企业。"]
+    assert L.flags(ind, "安宁市", {}, Q, 0) == [] and L.flags(ind, "安宁市", {}, Q, None) == []
+    assert L.flags(ind, "安宁市", {"安宁市": [e(1, date(2023, 1, 1))]}, Q, 3)[0].startswith("2024年第2季度填报值3家与台账不一致")
