@@ -259,14 +259,21 @@ def register(app, service) -> None:
     )
     @guarded("viewer", refused=lambda msg: (_alerts([("danger", msg)]), no_update, no_update))
     def add(n, values, quarter, indicator_id, region, refresh):
-        n_fields = len(ctx.states_list[0]) if ctx.states_list else 0
+        states = ctx.states_list[0] if ctx.states_list and isinstance(ctx.states_list[0], list) else []
+        n_fields = len(ctx.outputs_list[2]) if len(ctx.outputs_list or []) > 2 else 0
         if not n:
             return no_update, no_update, [no_update] * n_fields
-        keys = [s["id"]["key"] for s in ctx.states_list[0]]
+        keys = [s["id"].get("key") for s in states if isinstance(s, dict) and isinstance(s.get("id"), dict)]
+        if not all(isinstance(x, str) for x in (quarter, indicator_id, region)) or not isinstance(values, list):
+            return _alerts([("danger", "页面参数无效,请刷新页面后重试。")]), no_update, [no_update] * n_fields
+        try:
+            Quarter.parse(quarter)
+        except ValueError:
+            return _alerts([("danger", "页面参数无效,请刷新页面后重试。")]), no_update, [no_update] * n_fields
         color, msg = add_row(service, forms.identity(), indicator_id, region, quarter, dict(zip(keys, values)))
         if color != "success":
             return _alerts([(color, msg)]), no_update, [no_update] * n_fields
-        return _alerts([(color, msg)]), (refresh or 0) + 1, [""] * n_fields
+        return _alerts([(color, msg)]), (refresh or 0) + 1 if isinstance(refresh, int) else 1, [""] * n_fields
 
     @app.callback(
         Output(MSG, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
