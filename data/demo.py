@@ -367,8 +367,9 @@ def _load_evidence(evidence, registry: Registry, plan: SchemePlan) -> int:
     return n
 
 
-# Ledgers (台账) of the demo: some agree with the reported values at every quarter, some
-# disagree at the last one (one enterprise missing; one listed twice), the rest are empty,
+# Ledgers (台账) of the demo: some agree with the reported values at every quarter (one kept by
+# four units), some disagree at the last one (one enterprise missing; one listed in two units'
+# ledgers), the rest are empty,
 # so the detail page and an acceptance checklist show each case.
 LEDGER_COMPLETE = ("anning_ip_advantage_demo_enterprises", "anning_ip_management_standard_enterprises",
                    "anning_ip_service_ports", "anning_street_rights_protection_stations")
@@ -440,10 +441,17 @@ def _load_ledgers(store: Store, registry: Registry, plan: SchemePlan) -> int:
         rows = _matching_rows(ind, values, seed=100 * k)
         if ind_id == LEDGER_ONE_MISSING and rows:
             rows = rows[:-1]
+        # Each responsible unit keeps its own ledger; the enterprise ledger is spread over them.
+        units = ind.all_units if ind_id == LEDGER_COMPLETE[0] else [ind.reporting_unit]
+        by_unit: dict[str, list[dict]] = {}
+        for j, r in enumerate(rows):
+            by_unit.setdefault(units[j % len(units)], []).append(r)
         if ind_id == LEDGER_ONE_TWICE and rows:
+            # The same enterprise listed again, in another unit's ledger.
             twice = dict(rows[0], name=rows[0]["name"] + "(重复登记)")
             twice[ind.ledger.column_of("date").key] = last.start.isoformat()
-            rows.append(twice)
-        if rows:
-            n += len(ledgers.add_many(office, ind_id, plan.region, last, rows, today=last.end, source="demo"))
+            by_unit.setdefault(next(u for u in ind.all_units if u != ind.reporting_unit), []).append(twice)
+        for unit, unit_rows in by_unit.items():
+            n += len(ledgers.add_many(office, ind_id, plan.region, last, unit_rows, today=last.end, source="demo",
+                                      unit=unit))
     return n

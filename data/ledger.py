@@ -1,10 +1,12 @@
 """Ledgers (台账): the named things behind a count target, stored and guarded.
 
-* A row belongs to an indicator with a ``ledger:`` block in the registry, of a region, and is
-  entered *for a quarter* (the one the page shows): who may enter it is decided by that
-  quarter's submission state, as for values and evidence (:func:`data.evidence.add_refusal`:
-  reporters for their units and regions while the quarter is a draft, the office always,
-  recorded in ``state_at_entry``; viewers never).
+* A row belongs to an indicator with a ``ledger:`` block in the registry, of a region, in the
+  ledger of one of the indicator's units (its lead and responsible units: each may list what it
+  cultivated; the count is over all of them), and is entered *for a quarter* (the one the page
+  shows). Who may enter it, as for values and evidence (:func:`data.evidence.add_refusal`):
+  reporters for their units and regions while the quarter is a draft, the office always
+  (recorded in ``state_at_entry``), viewers never. The quarter is locked by the submission of
+  the unit that reports the indicator's figure (the figure the ledger proves).
 * The rules of a row (credit code check digit, name, dates, lengths) and of counting are
   :mod:`indicators.ledger`'s; this module only stores, in the store's write transaction.
 * Rows are never deleted: a removal is a correction with a reason, and an optional end date
@@ -45,6 +47,7 @@ class LedgerEntry:
     scheme_id: str
     region: str
     indicator_id: str
+    unit: str
     period: Quarter
     name: str
     credit_code: Optional[str]
@@ -65,14 +68,14 @@ class LedgerEntry:
 
     def entry(self) -> rules.Entry:
         return rules.Entry(self.id, self.name, self.credit_code, self.valid_from, self.region, self.removed,
-                           self.valid_until)
+                           self.valid_until, self.unit)
 
     def to_dict(self, ind: Optional[Indicator] = None) -> dict:
         """Columns by label (as the registry names them) and the record of the row."""
         out: dict = {}
         if ind is not None and ind.ledger is not None:
             out.update({c.label: self.values.get(c.key, "") for c in ind.ledger.columns})
-        out.update({"id": self.id, "indicator_id": self.indicator_id, "region": self.region,
+        out.update({"id": self.id, "indicator_id": self.indicator_id, "region": self.region, "unit": self.unit,
                     "period": str(self.period), "valid_from": self.valid_from.isoformat(),
                     "values": dict(self.values), "source": self.source, "entered_by": self.entered_by,
                     "entered_at": self.entered_at.isoformat(), "state_at_entry": self.state_at_entry,
@@ -89,16 +92,22 @@ def _utc(dt: Optional[datetime]) -> Optional[datetime]:
 
 
 def _row(r: LedgerRow) -> LedgerEntry:
-    return LedgerEntry(r.id, r.scheme_id, r.region.name, r.indicator_id, Quarter.parse(r.period), r.name,
+    return LedgerEntry(r.id, r.scheme_id, r.region.name, r.indicator_id, r.unit, Quarter.parse(r.period), r.name,
                        r.credit_code, r.valid_from, dict(r.data or {}), r.source, r.entered_by, _utc(r.entered_at),
                        r.state_at_entry or "draft", _utc(r.removed_at), r.removed_by, r.remove_reason or "",
                        r.valid_until)
 
 
-def ledger_refusal(actor: Optional[Actor], scheme_id: str, unit: str, region: str, q: Quarter,
-                   state: str) -> Optional[str]:
-    """Who may add to or correct a ledger: as for evidence, in the ledger's words."""
-    refusal = add_refusal(actor, scheme_id, unit, region, q, state)
+def ledger_refusal(actor: Optional[Actor], scheme_id: str, unit: str, region: str, q: Quarter, state: str,
+                   reporting_unit: Optional[str] = None) -> Optional[str]:
+    """Why ``actor`` may not add to or correct ``unit``'s ledger of ``region`` for ``q``, whose
+    figure (reported by ``reporting_unit``, default ``unit``) is in ``state``; None if it may.
+    As for evidence (data.evidence.add_refusal), in the ledger's words."""
+    locked = state in ("submitted", "approved")
+    refusal = add_refusal(actor, scheme_id, unit, region, q, "draft")
+    if refusal is None and locked and not actor.is_admin:
+        refusal = add_refusal(actor, scheme_id, unit, region, q, state).replace(
+            f"{unit}{q.label}", f"{reporting_unit or unit}{q.label}", 1)
     if refusal is None:
         return None
     return (refusal.replace("上传或移除佐证材料", "登记或更正台账")
@@ -215,18 +224,31 @@ class Ledgers:
     # -- writes
 
     def add(self, actor: Optional[Actor], indicator_id: str, region: Optional[str], period, values: Mapping,
-            today: Optional[date] = None, source: str = "form") -> LedgerEntry:
+            today: Optional[date] = None, source: str = "form", unit: Optional[str] = None) -> LedgerEntry:
         """Check and store one row (values by column key); LedgerRefused (nothing stored) otherwise."""
-        return self.add_many(actor, indicator_id, region, period, [values], today=today, source=source)[0]
+        return self.add_many(actor, indicator_id, region, period, [values], today=today, source=source, unit=unit)[0]
+
+    @staticmethod
+    def ledger_unit(ind: Indicator, unit: Optional[str]) -> str:
+        """The unit whose ledger is meant: one of the indicator's units (default: its reporting unit)."""
+        unit = (unit or "").strip() if isinstance(unit, str) or unit is None else None
+        if unit is None:
+            raise LedgerRefused("登记单位无效,请刷新页面后重试。")
+        unit = unit or ind.reporting_unit
+        if unit not in ind.all_units:
+            raise LedgerRefused(f"“{unit}”不是指标“{ind.name}”的责任单位,不能登记它的台账"
+                                f"(责任单位:{'、'.join(ind.all_units)})。")
+        return unit
 
     def add_many(self, actor: Optional[Actor], indicator_id: str, region: Optional[str], period,
                  rows: Iterable[Mapping], today: Optional[date] = None, source: str = "form",
-                 numbers: Optional[Iterable[int]] = None) -> list[LedgerEntry]:
+                 numbers: Optional[Iterable[int]] = None, unit: Optional[str] = None) -> list[LedgerEntry]:
         """Check every row, then store them all in one transaction, or none."""
         ind = self._indicator(indicator_id)
         region, q = self._target(ind, region, period, today)
-        unit = ind.reporting_unit
-        early = ledger_refusal(actor, ind.scheme, unit, region, q, self.unit_state(ind.scheme, region, unit, q))
+        unit, reporting = self.ledger_unit(ind, unit), ind.reporting_unit
+        early = ledger_refusal(actor, ind.scheme, unit, region, q,
+                               self.unit_state(ind.scheme, region, reporting, q), reporting)
         if early:
             raise LedgerRefused(early)
         checked = self.check_rows(ind, rows, q, numbers)
@@ -235,12 +257,13 @@ class Ledgers:
 
         def do(s: Session) -> list[LedgerEntry]:
             rid = self.store._ensure_region_in(s, ind.scheme, region)
-            state = self._state(s, ind.scheme, rid, unit, q)
-            refusal = ledger_refusal(actor, ind.scheme, unit, region, q, state)  # again, under the lock
+            state = self._state(s, ind.scheme, rid, reporting, q)
+            refusal = ledger_refusal(actor, ind.scheme, unit, region, q, state, reporting)  # again, under the lock
             if refusal:
                 raise LedgerRefused(refusal)
             now = datetime.now(timezone.utc)
-            made = [LedgerRow(scheme_id=ind.scheme, region_id=rid, indicator_id=ind.id, period=str(q), name=c.name,
+            made = [LedgerRow(scheme_id=ind.scheme, region_id=rid, indicator_id=ind.id, unit=unit, period=str(q),
+                              name=c.name,
                               credit_code=c.code, valid_from=c.valid_from, data=c.values, source=source,
                               entered_by=actor.username, entered_at=now, state_at_entry=state, remove_reason="")
                     for c in checked]
@@ -279,7 +302,7 @@ class Ledgers:
                 raise LedgerRefused(f"失效日期应晚于{r.valid_from.isoformat()}(登记的日期),"
                                     f"且不晚于{q.end.isoformat()}(所选季度末)。")
             state = self._state(s, ind.scheme, r.region_id, ind.reporting_unit, q)
-            refusal = ledger_refusal(actor, ind.scheme, ind.reporting_unit, region, q, state)
+            refusal = ledger_refusal(actor, ind.scheme, r.unit, region, q, state, ind.reporting_unit)
             if refusal:
                 raise LedgerRefused(refusal)
             r.removed_at = datetime.now(timezone.utc)

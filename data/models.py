@@ -270,7 +270,7 @@ class EvidenceFile(Base):
 
 
 class LedgerRow(Base):
-    """One named thing in the ledger (台账) of an indicator of a region (data.ledger).
+    """One named thing in the ledger (台账) a unit keeps for an indicator of a region (data.ledger).
     Never deleted: a removal is a correction that sets ``removed_*`` and ``valid_until``
     (the date it stopped being valid; None: entered in error, counted nowhere)."""
 
@@ -280,6 +280,7 @@ class LedgerRow(Base):
     scheme_id: Mapped[str] = mapped_column(String(64))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     indicator_id: Mapped[str] = mapped_column(String(128))
+    unit: Mapped[str] = mapped_column(String(128))            # the unit whose ledger it is (one of the indicator's)
     period: Mapped[str] = mapped_column(String(6))            # the quarter it was entered for
     name: Mapped[str] = mapped_column(String(200))
     credit_code: Mapped[Optional[str]] = mapped_column(String(18), nullable=True, index=True)

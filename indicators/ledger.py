@@ -6,9 +6,9 @@
   indicator counts the rows valid at quarter end (its date on or before the quarter's end,
   not voided, not ended on or before it); a flow indicator (当季新增) counts the rows whose
   date falls in the quarter (and not voided).
-* Duplicates (the same credit code, or the same name, twice in a ledger; the same credit code
-  in the ledgers of two regions of one indicator) and a reported value that differs from its
-  ledger are flagged, never refused: the ledger is a record, the flags say what to look at.
+* Duplicates (the same credit code, or the same name, twice in a unit's ledger or in the
+  ledgers of two units of one indicator; the same credit code in two regions' ledgers) and a
+  reported value that differs from its ledger are flagged, never refused: the ledger is a record, the flags say what to look at.
 """
 from __future__ import annotations
 
@@ -164,6 +164,7 @@ class Entry:
     region: str = ""
     removed: bool = False
     valid_until: Optional[date] = None   # removed with an end date: valid before it; removed without: void
+    unit: str = ""                       # the unit whose ledger lists it
 
     @property
     def void(self) -> bool:
@@ -188,8 +189,8 @@ def current(entries: Iterable[Entry]) -> list[Entry]:
 
 
 def duplicate_flags(entries: Iterable[Entry], item: str = "企业") -> list[str]:
-    """Rows of one ledger (one indicator, one region) that appear twice: the same credit code
-    or the same name among the rows not removed."""
+    """Rows of one region's ledgers of an indicator (every unit's) that appear twice: the same
+    credit code or the same name among the rows not removed, in one unit's ledger or in two."""
     rows = current(entries)
     out = []
     for what, key in (("统一社会信用代码", lambda e: e.code), ("名称", lambda e: e.name)):
@@ -199,8 +200,13 @@ def duplicate_flags(entries: Iterable[Entry], item: str = "企业") -> list[str]
             if k:
                 seen.setdefault(k, []).append(e)
         for k, group in seen.items():
-            if len(group) > 1 and not (what == "名称" and len({e.code for e in group if e.code}) > 1):
-                label = k if what == "名称" else f"{k}({group[0].name})"
+            if len(group) < 2 or (what == "名称" and len({e.code for e in group if e.code}) > 1):
+                continue
+            label = k if what == "名称" else f"{k}({group[0].name})"
+            units = list(dict.fromkeys(e.unit for e in group if e.unit))
+            if len(units) > 1:
+                out.append(f"台账重复:{what}“{label}”同时登记在{'、'.join(units)}的台账中,同一{item}只应计一次。")
+            else:
                 out.append(f"台账重复:{what}“{label}”出现{len(group)}次,同一{item}只应登记一次。")
     return out
 

@@ -34,7 +34,7 @@ def test_flags_entry_and_removal(dash_duo, demo_app):
     dash_duo.start_server(demo_app)
     dash_duo.driver.get(dash_duo.server_url + f"/indicator/{IND}?q={QUARTER}")
     dash_duo.wait_for_contains_text(f"#{lg.SUMMARY}", "与台账不一致", timeout=30)
-    assert "出现2次" in dash_duo.find_element(f"#{lg.SUMMARY}").text
+    assert "同时登记在" in dash_duo.find_element(f"#{lg.SUMMARY}").text
     before = len(dash_duo.find_elements(f"#{lg.LIST} .ledger-table tbody tr"))
 
     fill(dash_duo, name="安宁示例新材料有限公司", credit_code="911100001000095117", certificate="云知〔2026〕3号")

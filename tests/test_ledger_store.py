@@ -25,6 +25,7 @@ REPORTER = Identity("rep", "市场监管局填报员", "reporter", (UNIT,), ("an
 OTHER_REPORTER = Identity("rep2", "财政局填报员", "reporter", ("市财政局",), ("anning",))
 BOUND_ELSEWHERE = Identity("rep3", "外地填报员", "reporter", (UNIT,), ("anning",), ("别的市",))
 VIEWER = Identity("boss", "县领导", "viewer")
+PARK = Identity("park", "工业园区填报员", "reporter", ("安宁工业园区",), ("anning",))   # a responsible unit of IND
 OFFICE = Identity("office", "办公室", "admin")
 
 
@@ -170,3 +171,30 @@ def test_the_command_line_office_may_always_enter(led):
     led.store.submit("anning", REGION, UNIT, Q, "rep")
     led.store.approve("anning", REGION, UNIT, Q, "office")
     assert add(led, who=Office("命令行")).state_at_entry == "approved"
+
+
+def test_each_responsible_unit_keeps_its_own_ledger_and_the_count_is_over_all(led):
+    mine = add(led)
+    park = led.add(PARK, IND, REGION, Q, row(name="乙公司", credit_code=CODE2), today=TODAY, unit="安宁工业园区")
+    assert (mine.unit, park.unit) == (UNIT, "安宁工业园区")
+    assert led.counts("anning", REGION, Quarter.parse(Q))[IND] == 2
+    # Not its unit's ledger; not a unit of the indicator.
+    with pytest.raises(LedgerRefused, match="您没有为“市市场监管局”"):
+        led.add(PARK, IND, REGION, Q, row(name="丙公司"), today=TODAY)
+    with pytest.raises(LedgerRefused, match="不是指标.*的责任单位"):
+        led.add(OFFICE, IND, REGION, Q, row(name="丙公司"), today=TODAY, unit="市财政局")
+    assert len(led.rows()) == 2
+    # The same enterprise in two units' ledgers is flagged.
+    led.add(PARK, IND, REGION, Q, row(name="甲公司(园区)"), today=TODAY, unit="安宁工业园区")
+    flags = led.flags("anning", REGION, Quarter.parse(Q), {})
+    assert any(f"“{CODE}" in f and "同时登记在市市场监管局、安宁工业园区的台账中" in f for f in flags[IND]), flags[IND]
+
+
+def test_a_units_ledger_is_locked_with_the_figure_it_proves(led):
+    """The quarter is locked by the submission of the unit that reports the figure."""
+    led.store.submit("anning", REGION, UNIT, Q, "rep")
+    led.store.approve("anning", REGION, UNIT, Q, "office")
+    with pytest.raises(LedgerRefused) as exc:
+        led.add(PARK, IND, REGION, Q, row(), today=TODAY, unit="安宁工业园区")
+    assert "市市场监管局2025年第2季度的数据已审核锁定" in str(exc.value)
+    assert led.rows() == []

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from data.ledger_xlsx import workbook
 
-RECORD_HEADERS = ("登记季度", "登记人", "登记时间")
+RECORD_HEADERS = ("登记单位", "登记季度", "登记人", "登记时间")
 
 
 def _sheet(service, ind, rows: list[dict]):
     labels = [c.label for c in ind.ledger.columns]
-    body = [[r.get(label, "") for label in labels] + [r["period"], r["entered_by"], r["entered_at"][:19].replace("T", " ")]
-            for r in rows]
+    body = [[r.get(label, "") for label in labels]
+            + [r["unit"], r["period"], r["entered_by"], r["entered_at"][:19].replace("T", " ")] for r in rows]
     return ind.name, labels + list(RECORD_HEADERS), body
 
 

@@ -50,20 +50,23 @@ CONFIRM = "lg-confirm"
 CANCEL = "lg-cancel"
 MODAL_MSG = "lg-modal-msg"
 TARGET = "lg-target"
+UNIT = "lg-unit"
 
 
 # ---------------------------------------------------------------- pure helpers (tests call these)
 
-def add_row(service, ident, indicator_id: str, region: str, quarter: str, values: dict) -> tuple[str, str]:
-    """Enter one row from the form; (color, message)."""
+def add_row(service, ident, indicator_id: str, region: str, quarter: str, values: dict,
+            unit: Optional[str] = None) -> tuple[str, str]:
+    """Enter one row from the form into ``unit``'s ledger; (color, message)."""
     try:
-        r = service.ledgers.add(ident, indicator_id, region, quarter, values)
+        r = service.ledgers.add(ident, indicator_id, region, quarter, values, unit=unit)
     except LedgerRefused as exc:
         return "danger", f"未登记:{exc}"
     return "success", f"已登记“{r.name}”{_late(r)}。"
 
 
-def upload_template(service, ident, indicator_id: str, region: str, quarter: str, filename, contents) -> tuple[str, str]:
+def upload_template(service, ident, indicator_id: str, region: str, quarter: str, filename, contents,
+                    unit: Optional[str] = None) -> tuple[str, str]:
     """Enter the rows of an uploaded template, all or none; (color, message)."""
     ind = service.registry.indicators.get(indicator_id)
     if ind is None or ind.ledger is None:
@@ -73,7 +76,8 @@ def upload_template(service, ident, indicator_id: str, region: str, quarter: str
         return "danger", "未导入:文件未完整收到或超过5 MB,请重新选择文件。"
     try:
         rows, numbers = ledger_xlsx.read(ind, data, filename or "")
-        made = service.ledgers.add_many(ident, indicator_id, region, quarter, rows, numbers=numbers, source="import")
+        made = service.ledgers.add_many(ident, indicator_id, region, quarter, rows, numbers=numbers, source="import",
+                                        unit=unit)
     except LedgerRefused as exc:
         return "danger", f"未导入(整份文件未写入任何一行):\n{exc}"
     return "success", f"已从“{filename or '文件'}”导入{len(made)}行{_late(made[0])}。"
@@ -83,10 +87,18 @@ def _late(r: LedgerEntry) -> str:
     return "(该季度已报送或已审核,由办公室补登,已记入记录)" if r.state_at_entry in ("submitted", "approved") else ""
 
 
-def may_enter(service, ident, ind, region: str, q: Quarter) -> Optional[str]:
-    """Why ``ident`` may not enter into ``ind``'s ledger for ``q`` now, or None."""
-    unit = ind.reporting_unit
-    return ledger_refusal(ident, ind.scheme, unit, region, q, service.ledgers.unit_state(ind.scheme, region, unit, q))
+def default_unit(ident, ind) -> str:
+    """The ledger a user sees first: its own unit's among the indicator's units, else the reporting unit's."""
+    mine = [u for u in ind.all_units if ident is not None and u in getattr(ident, "units", ())]
+    return mine[0] if mine and not ident.is_admin else ind.reporting_unit
+
+
+def may_enter(service, ident, ind, region: str, q: Quarter, unit: Optional[str] = None) -> Optional[str]:
+    """Why ``ident`` may not enter into ``unit``'s ledger of ``ind`` for ``q`` now, or None."""
+    unit = unit if unit in ind.all_units else ind.reporting_unit
+    reporting = ind.reporting_unit
+    return ledger_refusal(ident, ind.scheme, unit, region, q,
+                          service.ledgers.unit_state(ind.scheme, region, reporting, q), reporting)
 
 
 def summary(service, ind, region: str, q: Quarter):
@@ -126,11 +138,18 @@ def section(service, ind, view):
     if ind.ledger is None:
         return None
     led = ind.ledger
+    units = ind.all_units
     return html.Section([
         html.H2(f"台账({led.item}名单)", className="section-title"),
         html.Div(id=HINT, className="small text-muted mb-2"),
         html.Div(id=SUMMARY, className="mb-2"),
         html.Div([
+            html.Div([
+                dbc.Label("登记单位", html_for=UNIT, className="small mb-0 me-2"),
+                dcc.Dropdown(id=UNIT, options=[{"label": u, "value": u} for u in units],
+                             value=default_unit(forms.identity(), ind), clearable=False, searchable=False,
+                             style={"minWidth": "14rem"}),
+            ], className="d-flex align-items-center mb-2", style={"display": "flex" if len(units) > 1 else "none"}),
             dbc.Row([_field(c) for c in led.columns] +
                     [dbc.Col(dbc.Button("登记", id=ADD, color="primary", size="sm"), md="auto",
                              className="d-flex align-items-end")], className="g-2 mb-2"),
@@ -163,16 +182,16 @@ def section(service, ind, view):
     ], id=SECTION, className="section ledger-section")
 
 
-def _active_table(ind, rows: list[LedgerEntry], names: dict, removable: bool):
+def _active_table(ind, rows: list[LedgerEntry], names: dict, removable):
     cols = ind.ledger.columns
-    head = html.Thead(html.Tr([html.Th(c.label) for c in cols] + [html.Th("登记人"), html.Th("")]))
+    head = html.Thead(html.Tr([html.Th(c.label) for c in cols] + [html.Th("登记单位"), html.Th("登记人"), html.Th("")]))
     body = []
     for r in rows:
         late = "(办公室于报送后补登)" if r.state_at_entry in ("submitted", "approved") else ""
         action = (dbc.Button("移除", id={"type": REMOVE, "id": r.id}, size="sm", color="link",
-                             className="p-0 text-danger") if removable else None)
+                             className="p-0 text-danger") if removable(r.unit) else None)
         body.append(html.Tr([html.Td(r.values.get(c.key, "")) for c in cols] +
-                            [html.Td(names.get(r.entered_by, r.entered_by) + late,
+                            [html.Td(r.unit), html.Td(names.get(r.entered_by, r.entered_by) + late,
                                      title=f"{r.period.label}登记,{forms.local_time(r.entered_at)}"),
                              html.Td(action, className="no-print")], **{"data-ledger-row": str(r.id)}))
     return html.Div(dbc.Table([head, html.Tbody(body)], size="sm", striped=True, className="ledger-table mb-0"),
@@ -195,19 +214,27 @@ def render_list(service, ident, ind, region: str, q: Quarter):
     names = service.display_names()
     active = [r for r in rows if not r.removed]
     removed = [r for r in rows if r.removed]
-    parts = [_active_table(ind, active, names, may_enter(service, ident, ind, region, q) is None) if active
+    allowed: dict[str, bool] = {}
+
+    def removable(unit: str) -> bool:
+        if unit not in allowed:
+            allowed[unit] = may_enter(service, ident, ind, region, q, unit) is None
+        return allowed[unit]
+
+    parts = [_active_table(ind, active, names, removable) if active
              else html.P(f"台账暂无{ind.ledger.item}。", className="text-muted mb-1")]
     if removed:
         parts += [html.H3("已移除", className="h6 mt-3"), _removed_table(removed, names)]
     return parts
 
 
-def hint(service, ident, ind, region: str, q: Quarter) -> tuple[str, bool]:
-    refusal = may_enter(service, ident, ind, region, q)
+def hint(service, ident, ind, region: str, q: Quarter, unit: Optional[str] = None) -> tuple[str, bool]:
+    unit = unit if unit in ind.all_units else ind.reporting_unit
+    refusal = may_enter(service, ident, ind, region, q, unit)
     if refusal:
         return f"{q.label} · {refusal}", True
-    return (f"登记到{q.label}(填报单位:{ind.reporting_unit})。每行一个{ind.ledger.item};"
-            f"统一社会信用代码按GB 32100-2015校验;季末数按日期计算。"), False
+    return (f"登记到{unit}的台账,{q.label}(该指标由{ind.reporting_unit}填报)。每行一个{ind.ledger.item};"
+            f"统一社会信用代码按GB 32100-2015校验;季末数按日期计算,各单位台账合计。"), False
 
 
 # ---------------------------------------------------------------- the entry form's line
@@ -240,25 +267,26 @@ def register(app, service) -> None:
     @app.callback(
         Output(LIST, "children"), Output(HINT, "children"), Output(SUMMARY, "children"), Output(ADD, "disabled"),
         Output(UPLOAD, "disabled"),
-        Input(ids.DT_QUARTER, "value"), Input(REFRESH, "data"), State(DT_INDICATOR, "data"), State(DT_REGION, "data"),
+        Input(ids.DT_QUARTER, "value"), Input(REFRESH, "data"), Input(UNIT, "value"), State(DT_INDICATOR, "data"),
+        State(DT_REGION, "data"),
     )
     @guarded("viewer", refused=lambda msg: (msg, msg, "", True, True))
-    def show(quarter, _refresh, indicator_id, region):
+    def show(quarter, _refresh, unit, indicator_id, region):
         ind, q = target(indicator_id, quarter)
-        if ind is None:
+        if ind is None or not isinstance(region, str):
             return (no_update,) * 5
         ident = forms.identity()
-        text, disabled = hint(service, ident, ind, region, q)
+        text, disabled = hint(service, ident, ind, region, q, unit if isinstance(unit, str) else None)
         return render_list(service, ident, ind, region, q), text, summary(service, ind, region, q), disabled, disabled
 
     @app.callback(
         Output(MSG, "children"), Output(REFRESH, "data"), Output({"type": FIELD, "key": ALL}, "value"),
         Input(ADD, "n_clicks"), State({"type": FIELD, "key": ALL}, "value"), State(ids.DT_QUARTER, "value"),
-        State(DT_INDICATOR, "data"), State(DT_REGION, "data"), State(REFRESH, "data"),
+        State(DT_INDICATOR, "data"), State(DT_REGION, "data"), State(REFRESH, "data"), State(UNIT, "value"),
         prevent_initial_call=True,
     )
     @guarded("viewer", refused=lambda msg: (_alerts([("danger", msg)]), no_update, no_update))
-    def add(n, values, quarter, indicator_id, region, refresh):
+    def add(n, values, quarter, indicator_id, region, refresh, unit):
         states = ctx.states_list[0] if ctx.states_list and isinstance(ctx.states_list[0], list) else []
         n_fields = len(ctx.outputs_list[2]) if len(ctx.outputs_list or []) > 2 else 0
         if not n:
@@ -270,7 +298,8 @@ def register(app, service) -> None:
             Quarter.parse(quarter)
         except ValueError:
             return _alerts([("danger", "页面参数无效,请刷新页面后重试。")]), no_update, [no_update] * n_fields
-        color, msg = add_row(service, forms.identity(), indicator_id, region, quarter, dict(zip(keys, values)))
+        color, msg = add_row(service, forms.identity(), indicator_id, region, quarter, dict(zip(keys, values)),
+                             unit if isinstance(unit, str) else None)
         if color != "success":
             return _alerts([(color, msg)]), no_update, [no_update] * n_fields
         return _alerts([(color, msg)]), (refresh or 0) + 1 if isinstance(refresh, int) else 1, [""] * n_fields
@@ -279,14 +308,18 @@ def register(app, service) -> None:
         Output(MSG, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
         Output(UPLOAD, "contents"),
         Input(UPLOAD, "contents"), State(UPLOAD, "filename"), State(ids.DT_QUARTER, "value"),
-        State(DT_INDICATOR, "data"), State(DT_REGION, "data"), State(REFRESH, "data"),
+        State(DT_INDICATOR, "data"), State(DT_REGION, "data"), State(REFRESH, "data"), State(UNIT, "value"),
         prevent_initial_call=True,
     )
     @guarded("viewer", refused=lambda msg: (_alerts([("danger", msg)]), no_update, None))
-    def upload(contents, filename, quarter, indicator_id, region, refresh):
+    def upload(contents, filename, quarter, indicator_id, region, refresh, unit):
         if not contents:
             return no_update, no_update, no_update
-        color, msg = upload_template(service, forms.identity(), indicator_id, region, quarter, filename, contents)
+        if not all(isinstance(x, str) for x in (quarter, indicator_id, region)):
+            return _alerts([("danger", "页面参数无效,请刷新页面后重试。")]), no_update, None
+        color, msg = upload_template(service, forms.identity(), indicator_id, region, quarter,
+                                     filename if isinstance(filename, str) else "", contents,
+                                     unit if isinstance(unit, str) else None)
         return _alerts([(color, msg)]), (refresh or 0) + 1 if color == "success" else no_update, None
 
     @app.callback(Output(TEMPLATE_DL, "data"), Input(TEMPLATE, "n_clicks"), State(DT_INDICATOR, "data"),

@@ -4,8 +4,8 @@ Revision ID: 0005_ledgers
 Revises: 0004
 Create Date: 2026-12-02
 
-ledger_rows: one row per named thing (an enterprise, a platform, a patent…) in the ledger of
-an indicator of a region. ``period`` is the quarter it was entered for (its submission state
+ledger_rows: one row per named thing (an enterprise, a platform, a patent…) in the ledger a
+unit (one of the indicator's units) keeps for an indicator of a region. ``period`` is the quarter it was entered for (its submission state
 decides who may enter it, recorded in ``state_at_entry``); ``valid_from`` the row's date (认定日期),
 by which counts at quarter end are taken. Rows are never deleted: removal sets removed_*,
 ``valid_until`` (the date it stopped being valid; NULL: entered in error, counts nowhere).
@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("scheme_id", sa.String(64), nullable=False),
         sa.Column("region_id", sa.Integer(), nullable=False),
         sa.Column("indicator_id", sa.String(128), nullable=False),
+        sa.Column("unit", sa.String(128), nullable=False),
         sa.Column("period", sa.String(6), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("credit_code", sa.String(18), nullable=True),
