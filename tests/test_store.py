@@ -44,7 +44,7 @@ def test_upgrade_is_idempotent_and_seeds_data_version(db_url):
     try:
         upgrade(eng)
         upgrade(eng)
-        assert current_revision(eng) == head_revision() == "0004"
+        assert current_revision(eng) == head_revision() == "0005_ledgers"
         assert Store(eng).data_version() == 0
         assert not Store(eng).is_demo()
     finally:

@@ -149,7 +149,7 @@ def section(service, ind, view):
                 dcc.Dropdown(id=UNIT, options=[{"label": u, "value": u} for u in units],
                              value=default_unit(forms.identity(), ind), clearable=False, searchable=False,
                              style={"minWidth": "14rem"}),
-            ], className="d-flex align-items-center mb-2", style={"display": "flex" if len(units) > 1 else "none"}),
+            ], className="align-items-center mb-2 " + ("d-flex" if len(units) > 1 else "d-none")),
             dbc.Row([_field(c) for c in led.columns] +
                     [dbc.Col(dbc.Button("登记", id=ADD, color="primary", size="sm"), md="auto",
                              className="d-flex align-items-end")], className="g-2 mb-2"),
