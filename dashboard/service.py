@@ -32,6 +32,10 @@ _MAX_CACHE = 50_000
 DEADLINE_KEY = "report_deadline_days:"  # meta key per scheme
 
 
+def _quarter(period) -> Quarter:
+    return period if isinstance(period, Quarter) else Quarter.parse(str(period))
+
+
 def _series_key(series: dict) -> tuple:
     return tuple(sorted((q.index, v) for q, v in series.items()))
 
@@ -359,6 +363,36 @@ class MonitorService:
             found = self.store.recent_revisions(scheme_id, region, limit)
             self._data_status.put(key, found)
         return list(found)
+
+    # --- ledgers (台账, data/ledger.py) ------------------------------------------
+    @property
+    def ledgers(self):
+        from data.ledger import Ledgers
+
+        if getattr(self, "_ledgers", None) is None:
+            self._ledgers = Ledgers(self.store, self.registry)
+        return self._ledgers
+
+    def ledger_counts(self, scheme_id: str, region_id: str, period) -> dict[str, int]:
+        """Ledger indicator id -> the ledger's figure for ``period`` (``region_id``: the region's
+        name): valid rows at quarter end, or, for a 当季新增 indicator, the rows of the quarter."""
+        return self.ledgers.counts(scheme_id, region_id, _quarter(period))
+
+    def ledger_rows(self, scheme_id: str, region_id: str) -> dict[str, list[dict]]:
+        """Ledger indicator id -> its current (not removed) rows, each a dict of the columns by
+        label plus the row's record (data.ledger.LedgerEntry.to_dict)."""
+        out: dict[str, list[dict]] = {i.id: [] for i in self.ledgers.indicators(scheme_id)}
+        for r in self.ledgers.rows(scheme_id, region=region_id, include_removed=False):
+            if r.indicator_id in out:
+                out[r.indicator_id].append(r.to_dict(self.registry.indicators[r.indicator_id]))
+        return out
+
+    def ledger_flags(self, scheme_id: str, region_id: str, period) -> dict[str, list[str]]:
+        """Ledger indicator id -> what to look at, in Chinese: the reported value of ``period``
+        differing from the ledger, duplicates (in the ledger, or in another region's), invalid codes."""
+        q = _quarter(period)
+        reported = {k: o.value for k, o in self.store.observations_at(scheme_id, region_id, q).items()}
+        return self.ledgers.flags(scheme_id, region_id, q, reported)
 
     # --- data safety ----------------------------------------------------------
     def backup_notice(self, now) -> tuple[str, bool]:

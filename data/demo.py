@@ -281,6 +281,8 @@ def load_demo(store: Store, registry: Registry, schemes: Iterable[str] = ("annin
         summary[scheme_id] = _load_scheme(store, registry, plan)
         if evidence is not None and scheme_id == "anning":
             summary[scheme_id]["evidence"] = _load_evidence(evidence, registry, plan)
+        if scheme_id == "anning":
+            summary[scheme_id]["ledger_rows"] = _load_ledgers(store, registry, plan)
         loaded.add(scheme_id)
         store.set_meta(LOADED_KEY, ",".join(sorted(loaded)))
     store.set_meta("demo", "1")
@@ -362,4 +364,94 @@ def _load_evidence(evidence, registry: Registry, plan: SchemePlan) -> int:
             evidence.add(office, ind.id, plan.region, q, f"{ind.name}_证书照片.png", tiny_png(seed=k),
                          "示例图片", today=today)
             n += 1
+    return n
+
+
+# Ledgers (台账) of the demo: some agree with the reported values at every quarter (one kept by
+# four units), some disagree at the last one (one enterprise missing; one listed in two units'
+# ledgers), the rest are empty,
+# so the detail page and an acceptance checklist show each case.
+LEDGER_COMPLETE = ("anning_ip_advantage_demo_enterprises", "anning_ip_management_standard_enterprises",
+                   "anning_ip_service_ports", "anning_street_rights_protection_stations")
+LEDGER_ONE_MISSING = "anning_patent_industrialization_enterprises_10m"
+LEDGER_ONE_TWICE = "anning_key_ip_advantage_enterprises"
+_DEMO_PLACES = ("连然", "金方", "八街", "县街", "温泉", "太平新城", "青龙", "草铺", "禄脿")
+_DEMO_TRADES = ("新材料", "绿色能源", "生物医药", "装备制造", "环保科技", "精细化工", "数字科技", "磷化工")
+
+
+def demo_credit_code(k: int) -> str:
+    """A well-formed 统一社会信用代码 for demo row ``k`` (安宁 530181; check digit computed)."""
+    from indicators.ledger import check_char
+
+    stem = f"91530181{(k * 7919 + 31) % 10 ** 9:09d}"
+    return stem + check_char(stem)
+
+
+def _demo_row(ind, k: int, on) -> dict:
+    place = _DEMO_PLACES[k % len(_DEMO_PLACES)]
+    out = {}
+    for col in ind.ledger.columns:
+        if col.type == "date":
+            out[col.key] = on.isoformat()
+        elif col.type == "credit_code":
+            out[col.key] = demo_credit_code(k)
+        elif col.type == "name":
+            item = ind.ledger.item
+            if item == "企业":
+                out[col.key] = f"安宁{place}{_DEMO_TRADES[k % len(_DEMO_TRADES)]}有限公司"
+            elif item == "工作站":
+                out[col.key] = f"{place}街道知识产权维权服务工作站" + (f"(第{k // 9 + 1}站)" if k >= 9 else "")
+            else:
+                out[col.key] = f"示例{item}{k + 1}"
+        elif col.key == "street":
+            out[col.key] = f"{place}街道"
+        elif col.key == "source":
+            out[col.key] = "示例数据(非真实记录)"
+        else:
+            out[col.key] = f"示例{col.label}{k + 1}"
+    return out
+
+
+def _matching_rows(ind, values: dict, seed: int) -> list[dict]:
+    """Rows whose counts equal ``values`` at every quarter (a stock: the level grows by new rows;
+    a flow: the quarter's rows), dated inside each quarter."""
+    from datetime import timedelta
+
+    rows, level = [], 0
+    for q in sorted(values):
+        want = int(values[q] or 0)
+        new = want if ind.reporting is Reporting.flow else max(0, want - level)
+        level = max(level, want)
+        for j in range(new):
+            rows.append(_demo_row(ind, seed + len(rows), q.start + timedelta(days=10 + 17 * j)))
+    return rows
+
+
+def _load_ledgers(store: Store, registry: Registry, plan: SchemePlan) -> int:
+    from .evidence import Office
+    from .ledger import Ledgers
+
+    ledgers, office, last = Ledgers(store, registry), Office(DEMO_USER), plan.quarters[-1]
+    n = 0
+    for k, ind_id in enumerate((*LEDGER_COMPLETE, LEDGER_ONE_MISSING, LEDGER_ONE_TWICE)):
+        ind = registry.indicators.get(ind_id)
+        values = {q: v for q, v in plan.values.get(ind_id, {}).items() if q <= last}
+        if ind is None or ind.ledger is None or not values:
+            continue
+        rows = _matching_rows(ind, values, seed=100 * k)
+        if ind_id == LEDGER_ONE_MISSING and rows:
+            rows = rows[:-1]
+        # Each responsible unit keeps its own ledger; the enterprise ledger is spread over them.
+        units = ind.all_units if ind_id == LEDGER_COMPLETE[0] else [ind.reporting_unit]
+        by_unit: dict[str, list[dict]] = {}
+        for j, r in enumerate(rows):
+            by_unit.setdefault(units[j % len(units)], []).append(r)
+        if ind_id == LEDGER_ONE_TWICE and rows:
+            # The same enterprise listed again, in another unit's ledger.
+            twice = dict(rows[0], name=rows[0]["name"] + "(重复登记)")
+            twice[ind.ledger.column_of("date").key] = last.start.isoformat()
+            by_unit.setdefault(next(u for u in ind.all_units if u != ind.reporting_unit), []).append(twice)
+        for unit, unit_rows in by_unit.items():
+            n += len(ledgers.add_many(office, ind_id, plan.region, last, unit_rows, today=last.end, source="demo",
+                                      unit=unit))
     return n

@@ -294,6 +294,15 @@ class AcceptanceMark(Base):
 
     __tablename__ = "acceptance_marks"
     __table_args__ = (Index("ix_acceptance_marks_key", "scheme_id", "region_id", "indicator_id"),)
+
+
+class LedgerRow(Base):
+    """One named thing in the ledger (台账) a unit keeps for an indicator of a region (data.ledger).
+    Never deleted: a removal is a correction that sets ``removed_*`` and ``valid_until``
+    (the date it stopped being valid; None: entered in error, counted nowhere)."""
+
+    __tablename__ = "ledger_rows"
+    __table_args__ = (Index("ix_ledger_rows_key", "scheme_id", "indicator_id", "region_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     scheme_id: Mapped[str] = mapped_column(String(64))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
@@ -302,3 +311,20 @@ class AcceptanceMark(Base):
     verified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     undone_by: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
     undone_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+    unit: Mapped[str] = mapped_column(String(128))            # the unit whose ledger it is (one of the indicator's)
+    period: Mapped[str] = mapped_column(String(6))            # the quarter it was entered for
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[Optional[str]] = mapped_column(String(18), nullable=True, index=True)
+    valid_from: Mapped[date] = mapped_column(Date)            # the row's date column (认定日期)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)    # every column by key
+    source: Mapped[str] = mapped_column(String(16), default="form")  # form | import | demo
+    entered_by: Mapped[str] = mapped_column(String(128))
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    state_at_entry: Mapped[str] = mapped_column(String(16), default="draft")
+    removed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    removed_by: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
+    remove_reason: Mapped[str] = mapped_column(Text, default="")
+    valid_until: Mapped[Optional[date]] = mapped_column(Date, nullable=True)
+    region: Mapped[Region] = relationship(lazy="joined")

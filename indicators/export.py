@@ -91,6 +91,8 @@ def indicator_row(ind: Indicator) -> dict[str, Any]:
     for col in COLUMNS:
         if col == "reporting_unit":
             row[col] = ind.reporting_unit
+        elif col == "ledger.columns":   # the labels, not the column dicts
+            row[col] = UNIT_SEPARATOR.join(c.label for c in ind.ledger.columns) if ind.ledger else None
         elif "." in col:
             head, tail = col.split(".", 1)
             row[col] = _plain((dump.get(head) or {}).get(tail))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
@@ -170,6 +170,53 @@ class Target(Strict):
     text: str = ""                     # the target as the document words it, e.g. "45件以上"
 
 
+class LedgerColumn(Strict):
+    """One column of a ledger (台账). ``type``: name (the row's name, required), date (the
+    date the entry became valid, e.g. 认定日期, required: counts at quarter end use it),
+    credit_code (统一社会信用代码, checked by its check digit), text."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1, max_length=20)
+    type: Literal["name", "date", "credit_code", "text"] = "text"
+    required: bool = False
+
+
+# The columns of an enterprise ledger (the default): the issue's list.
+ENTERPRISE_COLUMNS: tuple[LedgerColumn, ...] = (
+    LedgerColumn(key="name", label="企业名称", type="name", required=True),
+    LedgerColumn(key="credit_code", label="统一社会信用代码", type="credit_code", required=True),
+    LedgerColumn(key="certificate", label="认定文件/证书编号"),
+    LedgerColumn(key="date", label="认定日期", type="date", required=True),
+    LedgerColumn(key="source", label="来源"),
+)
+LEDGER_COLUMNS_MAX = 12
+
+
+class Ledger(Strict):
+    """A count target whose proof is a list of named things: its rows are kept as a ledger."""
+
+    item: str = Field("企业", min_length=1, max_length=10)   # what one row is: 企业, 平台, 项目, 协议…
+    columns: list[LedgerColumn] = Field(default_factory=lambda: list(ENTERPRISE_COLUMNS))
+
+    @model_validator(mode="after")
+    def _columns(self):
+        cols = self.columns
+        if not cols or len(cols) > LEDGER_COLUMNS_MAX:
+            raise ValueError(f"a ledger has 1..{LEDGER_COLUMNS_MAX} columns, got {len(cols)}")
+        for what, values in (("key", [c.key for c in cols]), ("label", [c.label for c in cols])):
+            dup = sorted({v for v in values if values.count(v) > 1})
+            if dup:
+                raise ValueError(f"duplicate column {what}: {', '.join(dup)}")
+        for typ, at_most_one in (("name", False), ("date", False), ("credit_code", True)):
+            n = sum(c.type == typ for c in cols)
+            if n > 1 or (n == 0 and not at_most_one):
+                raise ValueError(f"a ledger needs {'at most' if at_most_one else 'exactly'} one column of type {typ}, got {n}")
+        return self
+
+    def column_of(self, typ: str) -> Optional[LedgerColumn]:
+        return next((c for c in self.columns if c.type == typ), None)
+
+
 class Indicator(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     scheme: str = ""                   # filled from the file's scheme when omitted
@@ -190,6 +237,7 @@ class Indicator(Strict):
     clause: str = Field(min_length=1)  # e.g. 三(二)1
     quote: str = Field(min_length=1)   # the verbatim sentence
     interpretation: str = ""           # 口径说明
+    ledger: Optional[Ledger] = None    # 台账: the named things the count is made of
 
     @property
     def decimals(self) -> int:

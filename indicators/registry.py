@@ -13,7 +13,7 @@ from typing import Iterable, Optional
 import yaml
 from pydantic import ValidationError
 
-from .model import UNIT_DECIMALS, Indicator, Kind, Reporting, Scheme, SchemeFile
+from .model import COUNT_UNITS, UNIT_DECIMALS, Indicator, Kind, Reporting, Scheme, SchemeFile
 
 SCHEMES_DIR = Path(__file__).resolve().parent / "schemes"
 
@@ -140,6 +140,8 @@ def _check_indicator(ind: Indicator, scheme: Scheme) -> Iterable[tuple[str, str]
         yield "quote", "missing citation: the verbatim sentence is empty"
     if not ind.clause.strip():
         yield "clause", "missing citation: the clause is empty"
+    if ind.ledger is not None and (ind.unit not in COUNT_UNITS or ind.kind is Kind.milestone):
+        yield "ledger", f"a ledger proves a count: unit {ind.unit!r} / kind {ind.kind.value} is not one"
     yield from _check_target(ind, scheme)
 
 

@@ -5,6 +5,7 @@
     .venv/bin/python scripts/screenshots.py --screen  # 数据大屏 at 1920×1080 and 3840×2160 (device scale 2)
     .venv/bin/python scripts/screenshots.py --evidence  # the detail page's 佐证材料 section (docs/evidence.md)
     .venv/bin/python scripts/screenshots.py --acceptance  # 验收清单 at 1366×768, 1920×1080 and 390×844
+    .venv/bin/python scripts/screenshots.py --ledger  # the detail page's 台账 section (docs/evidence.md)
 
 Without --base it starts the demo app on a temporary database itself.
 Full-page captures: the window is resized to the page height after load.
@@ -122,11 +123,14 @@ def main():
     ap.add_argument("--screen", action="store_true", help="the wall screen at 1920x1080 and 3840x2160")
     ap.add_argument("--evidence", action="store_true", help="the detail page's 佐证材料 section")
     ap.add_argument("--acceptance", action="store_true", help="验收清单 with two items marked 已核验")
+    ap.add_argument("--ledger", action="store_true", help="the detail page's 台账 section")
     args = ap.parse_args()
     if args.acceptance:
         return _acceptance(args)
     if args.evidence:
         return _evidence(args)
+    if args.ledger:
+        return _ledger(args)
     if args.screen:
         return _screen(args)
     sizes = [tuple(int(n) for n in s.split("x")) for s in args.sizes.split(",")] if args.sizes else SIZES
@@ -250,6 +254,37 @@ def _acceptance(args):
             _capture(drv, base + "/acceptance?scheme=anning&region=安宁市", out / f"acceptance_{w}x{h}.png", w, h, args)
         finally:
             drv.quit()
+
+
+LEDGER_PATH = "/indicator/anning_key_ip_advantage_enterprises?q=2026Q3"
+
+
+def _ledger(args):
+    """The 台账 section with the demo's rows (one listed twice, so a mismatch and a duplicate are
+    flagged) and one row entered by mistake and removed with its reason, in a window of 1366 wide."""
+    from data.evidence import Office
+
+    def prepare(service):
+        led, office = service.ledgers, Office("admin")
+        wrong = led.add(office, "anning_key_ip_advantage_enterprises", "安宁市", "2026Q3",
+                        {"name": "安宁县街装备制造有限公司", "credit_code": "91350100M000100Y43", "date": "2026-07-20",
+                         "certificate": "昆知〔2026〕12号", "source": "昆明市知识产权局公告"})
+        led.remove(office, wrong.id, "2026Q3", "误登记:该企业为一般优势企业,不在重点培育名单")
+
+    base = args.base or _serve_demo(prepare=prepare)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    drv = _driver(1366, 768)
+    try:
+        _resize(drv, 1366, 2400)
+        drv.get(base + LEDGER_PATH)
+        WebDriverWait(drv, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#lg-list .ledger-table")))
+        time.sleep(1.5)
+        path = out / "ledger_section_1366.png"
+        drv.find_element(By.ID, "lg-section").screenshot(str(path))
+        print("wrote", path)
+    finally:
+        drv.quit()
 
 
 if __name__ == "__main__":

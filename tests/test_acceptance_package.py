@@ -70,8 +70,13 @@ def test_demo_package_hashes_and_index(demo):
     for r in checklist.rows:
         assert r.name in text and r.clause in text
     assert "里程碑已完成但无佐证文件" in text and "有数值但无佐证材料" in text
-    assert package.LEDGERS not in zf.namelist()
-    assert progress[0][0] == 0 and progress[-1][0] == progress[-1][1] == len(stored) + 2
+    # Anning keeps ledgers: their workbook goes in, a sheet per ledger indicator.
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(zf.read(package.LEDGERS)), read_only=True)
+    assert len(book.sheetnames) == sum(1 for i in service.indicators(SCHEME) if i.ledger) >= 1
+    assert "台账行数" in text or "台账" in text
+    assert progress[0][0] == 0 and progress[-1][0] == progress[-1][1] == len(stored) + 3
 
 
 def test_ledgers_duplicate_names_and_a_missing_file(demo, tmp_path):

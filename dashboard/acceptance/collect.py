@@ -22,12 +22,6 @@ class Checklist:
     lines: list                      # dashboard.reports.Line of each row (same order)
 
 
-def _optional(service, name: str):
-    """A ledger method of the service when the ledgers exist (another part of issue 16)."""
-    fn = getattr(service, name, None)
-    return fn if callable(fn) else None
-
-
 def gather(service, scheme_id: str, region: str, today: Optional[date] = None) -> Checklist:
     """The checklist of ``region`` under ``scheme_id``: every indicator judged as the reports
     judge it (dashboard.reports.gather at rules.judged_quarter)."""
@@ -39,9 +33,8 @@ def gather(service, scheme_id: str, region: str, today: Optional[date] = None) -
     files: dict[str, list] = {}
     for e in service.evidence.rows(scheme_id, region=region, include_removed=False):
         files.setdefault(e.indicator_id, []).append(e)
-    counts_fn, flags_fn = _optional(service, "ledger_counts"), _optional(service, "ledger_flags")
     rows = rules.build_rows(
         lines, {k: len(v) for k, v in files.items()}, service.acceptance.current(scheme_id, region),
-        ledger_counts=counts_fn(scheme_id, region, q) if counts_fn else None,
-        ledger_flags=flags_fn(scheme_id, region, q) if flags_fn else None)
+        ledger_counts=service.ledger_counts(scheme_id, region, q),
+        ledger_flags=service.ledger_flags(scheme_id, region, q))
     return Checklist(scheme, region, q, rows, files, lines)

@@ -175,11 +175,14 @@ def build_package(service, scheme_id: str, region: str, fh, *, ledgers_xlsx: Opt
                   progress: Optional[Progress] = None, today: Optional[date] = None) -> dict:
     """Write the package of ``region`` under ``scheme_id`` to the binary file ``fh``; returns the
     manifest (``{"files": [{"path", "size", "sha256"}, …], …}``). ``ledgers_xlsx(service, scheme_id,
-    region) -> bytes`` adds 台账.xlsx; ``progress(done, total, what)`` is called as files go in."""
+    region) -> bytes`` writes 台账.xlsx (default: the ledgers' own workbook, when the scheme keeps
+    ledgers); ``progress(done, total, what)`` is called as files go in."""
     import zipfile
 
     if scheme_id not in service.registry.schemes:
         raise PackageError(f"未知方案“{scheme_id}”")
+    if ledgers_xlsx is None and any(i.ledger for i in service.indicators(scheme_id)):
+        from ..ledger.export import ledgers_xlsx  # the scheme keeps ledgers: 台账.xlsx goes in
     checklist = collect.gather(service, scheme_id, region, today=today)
     paths = plan_paths(checklist)
     total = len(paths) + 2 + (1 if ledgers_xlsx else 0)

@@ -19,6 +19,7 @@ from indicators.model import Kind
 from .. import ids, urlstate
 from ..components import fmt_value
 from ..evidence import page as evidence_page
+from ..ledger import page as ledger_page
 from ..pages.common import page_title, region_col, resolve, scheme_col, selector_col, text_or_none
 from . import forms, reporting
 
@@ -248,6 +249,7 @@ def _form(service, ident, scheme_id, region, q, unit, state, draft=None, today=N
     names = service.display_names()
     ev_counts = evidence_page.counts(service, scheme_id, region, q)
     ev_may_add = evidence_page.may_add(service, ident, scheme_id, unit, region, q)
+    lg_counts = service.ledger_counts(scheme_id, region, q) if any(i.ledger for i in inds) else {}
     head = html.Thead(html.Tr([html.Th("指标"), html.Th(["上季度值", html.Div(q.prev().label, className="th-sub")]),
                                html.Th(["已存值", html.Div(q.label, className="th-sub")]),
                                html.Th("本季度填报"), html.Th("备注"), html.Th("校验提示")]))
@@ -275,6 +277,7 @@ def _form(service, ident, scheme_id, region, q, unit, state, draft=None, today=N
                              className="ind-link entry-name"),
                     html.Div(forms.kind_hint(ind), className="entry-hint"),
                     evidence_page.entry_cell(ind, ev_counts.get(ind.id, 0), region, q, ev_may_add),
+                    ledger_page.entry_line(ind, lg_counts.get(ind.id), row.value if row else None, region, q),
                     dcc.Store(id={"type": ids.EN_META, **pid}, data=meta.to_dict()),
                 ], className="entry-ind"),
                 html.Td(fmt_value(p.value, ind) if p else "—", className="entry-prev"),

@@ -11,6 +11,7 @@ from .. import background, datastatus, figures, ids, printing, urlstate
 from ..components import data_badge, fmt_value, light, target_text
 from ..entry.forms import local_time
 from ..evidence import page as evidence_page
+from ..ledger import page as ledger_page
 from .common import View, page_title, resolve, selector_col
 
 PREFIX = "/indicator/"
@@ -59,6 +60,7 @@ def layout(service, search, indicator_id: str = ""):
                         lg=5),
             ]),
             evidence_page.section(service, ind, view),
+            ledger_page.section(service, ind, view),
             html.Section([html.H2("修改记录", className="section-title"), html.Div(id=ids.DT_HISTORY)],
                          className="section"),
         ],
@@ -153,6 +155,7 @@ def status_and_chart(service, ind, view: View):
 
 def register(app, service):
     evidence_page.register(app, service)
+    ledger_page.register(app, service)
 
     # Off the request thread (dashboard/background.py): the job checks the user handed in.
     @app.callback(

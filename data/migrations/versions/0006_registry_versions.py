@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_registry_versions"
-down_revision = "0004"
+down_revision = "0005_ledgers"
 branch_labels = None
 depends_on = None
 
