@@ -294,6 +294,14 @@ class AcceptanceMark(Base):
 
     __tablename__ = "acceptance_marks"
     __table_args__ = (Index("ix_acceptance_marks_key", "scheme_id", "region_id", "indicator_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[str] = mapped_column(String(64))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    indicator_id: Mapped[str] = mapped_column(String(128))
+    verified_by: Mapped[str] = mapped_column(String(128))
+    verified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    undone_by: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
+    undone_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class LedgerRow(Base):
@@ -307,12 +315,6 @@ class LedgerRow(Base):
     scheme_id: Mapped[str] = mapped_column(String(64))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     indicator_id: Mapped[str] = mapped_column(String(128))
-    verified_by: Mapped[str] = mapped_column(String(128))
-    verified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    undone_by: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
-    undone_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
-
-
     unit: Mapped[str] = mapped_column(String(128))            # the unit whose ledger it is (one of the indicator's)
     period: Mapped[str] = mapped_column(String(6))            # the quarter it was entered for
     name: Mapped[str] = mapped_column(String(200))
