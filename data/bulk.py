@@ -8,13 +8,14 @@ checked with the same rule as the store (:func:`indicators.values.check_value`)
 and rounded to the stored 6 decimals. Like every store write, the transaction
 first bumps ``meta.data_version``, so every worker's cache sees the new data.
 
-PostgreSQL gets ``COPY`` (about 10× faster than INSERTs); SQLite ``executemany``.
+PostgreSQL gets binary ``COPY`` (about 10× faster than INSERTs); SQLite ``executemany``.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Optional
 
 from sqlalchemy import Connection, Engine, Integer, String, cast, delete, func, insert, select, text, update
@@ -70,6 +71,9 @@ def bulk_load(engine: Engine, scheme_id: str, indicators: Mapping[str, Indicator
         raise StoreError("地区名称不能为空")
 
     now = datetime.now(timezone.utc)
+    # PostgreSQL's binary COPY takes NUMERIC values as Decimal (the text of the rounded float,
+    # the same number a text COPY or an INSERT stores); values repeat, so each is converted once.
+    num = _Decimals() if engine.dialect.name == "postgresql" else (lambda v: v)
     with engine.begin() as c:
         # Taking the data_version row lock first serialises us with every other writer.
         c.execute(update(Meta).where(Meta.key == "data_version")
@@ -81,12 +85,12 @@ def bulk_load(engine: Engine, scheme_id: str, indicators: Mapping[str, Indicator
         next_id = (c.execute(select(func.max(Observation.id))).scalar() or 0) + 1
         obs_rows, rev_rows = [], []
         for i, (region, ind_id, q, v) in enumerate(obs):
-            oid, rid, per = next_id + i, rids[region], str(q)
+            oid, rid, per, v = next_id + i, rids[region], str(q), num(v)
             note = notes.get((region, ind_id, q), "")
             obs_rows.append((oid, ind_id, scheme_id, rid, per, v, note, 1, user, now))
             rev_rows.append((oid, ind_id, rid, per, None, v, "", note, user, now, reason, source))
-        ref_rows = [(scheme_id, rids[region], sid, str(q), v, 1, user, now) for region, sid, q, v in refs]
-        rev_rows += [(None, REF_PREFIX + sid, rids[region], str(q), None, v, "", "", user, now, reason, source)
+        ref_rows = [(scheme_id, rids[region], sid, str(q), num(v), 1, user, now) for region, sid, q, v in refs]
+        rev_rows += [(None, REF_PREFIX + sid, rids[region], str(q), None, num(v), "", "", user, now, reason, source)
                      for region, sid, q, v in refs]
 
         _insert(c, Observation.__table__.name, _OBS_COLS, obs_rows)
@@ -150,12 +154,27 @@ def _refuse_duplicates(c: Connection, scheme_id: str, rids: dict[str, int], obs,
         raise DuplicateError(f"批量载入只写入新数据,已有{len(dup)}个值已存在(如 {dup[0]}),请改用导入")
 
 
-def _insert(c: Connection, table: str, cols: tuple[str, ...], rows: list[tuple]) -> None:
+class _Decimals(dict):
+    def __call__(self, v: float) -> Decimal:
+        d = self.get(v)
+        if d is None:
+            d = self[v] = Decimal(repr(v))
+        return d
+
+
+def _insert(c: Connection, table: str, cols: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Append ``rows`` to ``table``: PostgreSQL's binary COPY, SQLite's executemany."""
     if not rows:
         return
     if c.dialect.name == "postgresql":
+        # Binary COPY with the columns' own types: about 5x less client CPU than text COPY's
+        # formatting, and less parsing for the server (NUMERIC values must come as Decimal).
+        types = dict(c.execute(text("SELECT attname, CAST(atttypid AS integer) FROM pg_attribute "
+                                    "WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 AND NOT attisdropped"),
+                               {"t": table}).all())
         raw = c.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN (FORMAT BINARY)") as cp:
+            cp.set_types([types[col] for col in cols])
             for row in rows:
                 cp.write_row(row)
         return
