@@ -341,6 +341,9 @@ class Store:
         # indicators.snapshot.Evaluator, handed in by the service (the store knows no registry).
         # Without one, a write deletes the snapshot rows it makes stale; readers fill them again.
         self.snapshot_evaluator = None
+        # Write transactions run through this object (counted, not exact under threads: any change
+        # tells a request that memoised data_version to read it again, see dashboard/service.py).
+        self.writes = 0
 
     def set_snapshot_evaluator(self, evaluator) -> None:
         self.snapshot_evaluator = evaluator
@@ -363,15 +366,18 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[Session]:
         """One transaction that bumps data_version first (taking the write lock)."""
-        with Session(self.engine, expire_on_commit=False) as s, s.begin():
-            res = s.execute(update(Meta).where(Meta.key == "data_version")
-                            .values(value=cast(cast(Meta.value, Integer) + 1, String)))
-            if res.rowcount == 0:
-                s.add(Meta(key="data_version", value="1"))
-                s.flush()
-            s.info[_TOUCHED] = {}
-            yield s
-            self._refresh_touched(s)
+        try:
+            with Session(self.engine, expire_on_commit=False) as s, s.begin():
+                res = s.execute(update(Meta).where(Meta.key == "data_version")
+                                .values(value=cast(cast(Meta.value, Integer) + 1, String)))
+                if res.rowcount == 0:
+                    s.add(Meta(key="data_version", value="1"))
+                    s.flush()
+                s.info[_TOUCHED] = {}
+                yield s
+                self._refresh_touched(s)
+        finally:
+            self.writes += 1
 
     def _run_write(self, fn):
         try:
