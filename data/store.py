@@ -335,6 +335,17 @@ def _snapshot_rows(ev, scheme_id: str, quarters: list[Quarter], items: list[tupl
     return rows
 
 
+def snapshot_pool(workers: int):
+    """Processes that evaluate snapshot rows (:func:`_snapshot_rows`), or None for ``workers`` <= 1."""
+    if workers <= 1:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: a forked child would share (and might close) this process's connections.
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -1326,13 +1337,7 @@ class Store:
         if ev is None:
             raise StoreError("status snapshot: no evaluator set")
         written = 0
-        pool = None
-        if workers > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # spawn, not fork: a forked child would share (and might close) this process's connections.
-            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = snapshot_pool(workers)
         try:
             for scheme_id in (list(scheme_ids) if scheme_ids is not None else ev.schemes()):
                 with Session(self.engine) as s, s.begin():

@@ -153,3 +153,26 @@ def test_snapshot_command_rebuilds_and_checks(sqlite_store, registry, capsys):
     assert "状态快照已重建" in capsys.readouterr().out
     assert main(["--url", url, "snapshot", "--check"]) == 0
     assert main(["--url", url, "snapshot", "--check", "--scheme", "nope"]) == 2
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_bulk_load_writes_the_snapshot_of_new_regions(store, registry, workers):
+    """Given the evaluator, the bulk loader commits the new regions' snapshot with their values
+    (computed from the values in hand, in worker processes): equal to a fresh evaluation.
+    A region that held values before loses its rows (readers or --rebuild fill them)."""
+    plan = plan_scheme(registry, SCHEME, first=FIRST, last=LAST)
+    flow = next(i for i in registry.scheme_indicators(SCHEME) if i.kind is Kind.annual)
+    service = MonitorService(registry, store)
+    store.save_value(flow, "旧县", Quarter(2022, 4), 5, "", "测试", None)
+    assert store.snapshot_check(SCHEME) == []
+    names = [f"新县{k}" for k in range(5)]
+    values = {n: {i: {q: (None if (k + q.q) % 5 == 0 else v) for q, v in s.items()}
+                  for i, s in list(plan.values.items())[k::2]} for k, n in enumerate(names)}
+    values["旧县"] = {flow.id: {Quarter(2023, 1): 7}}
+    bulk_load(store.engine, SCHEME, registry.indicators, values, "测试", references={names[0]: plan.references},
+              snapshot=Evaluator(registry), workers=workers)
+    rows = store.snapshot_rows(SCHEME)
+    assert {r for r, _ in rows} == set(names)                   # 旧县's rows were made stale
+    assert store.snapshot_check(SCHEME) == [f"旧县 {q}:状态快照缺少" for q in snapshot_quarters(registry, SCHEME)]
+    fresh = _fresh(service, store, registry)
+    assert all(rows[key][7] == statuses for key, statuses in fresh.items() if key[0] != "旧县")
