@@ -154,3 +154,34 @@ def compare(database_url: str, regions: list[str], quarter: str, loads: int = 5,
     return {"page_ready_ms": round(page_ms, 1), "hello_ready_ms": round(hello_ms, 1),
             "page_ready_ratio": round(page_ms / hello_ms, 2),
             "page_ready_samples": [round(x, 1) for x in page], "hello_ready_samples": [round(x, 1) for x in floor]}
+
+
+def dash_floor(loads: int = 15, settle: float = SETTLE_S) -> dict:
+    """Median page-ready of hello world in Dash and of the same text as plain HTML, alternating
+    as in :func:`compare`: their ratio is what Dash's own start-up (renderer, React, the layout
+    and dependencies requests) costs before any page of the monitor can show anything."""
+    with gunicorn("benchmarks.apps:hello()", {}) as hello, gunicorn("benchmarks.apps:plain()", {}) as plain:
+        driver = chrome()
+        try:
+            driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": OBSERVER_JS})
+            dash_ms, plain_ms = [], []
+            for i in range(loads + 1):
+                h = _ready_ms(driver, hello + "/")
+                _rest(driver, settle)
+                p = _ready_ms(driver, plain + "/")
+                _rest(driver, settle)
+                if i:
+                    dash_ms.append(h)
+                    plain_ms.append(p)
+        finally:
+            driver.quit()
+    h, p = statistics.median(dash_ms), statistics.median(plain_ms)
+    return {"hello_ready_ms": round(h, 1), "plain_ready_ms": round(p, 1), "dash_floor_ratio": round(h / p, 2),
+            "hello_ready_samples": [round(x, 1) for x in dash_ms], "plain_ready_samples": [round(x, 1) for x in plain_ms]}
+
+
+if __name__ == "__main__":
+    # python -m benchmarks.browser [loads]: Dash's hello world against plain HTML (JSON).
+    import json
+
+    print(json.dumps(dash_floor(int(sys.argv[1]) if len(sys.argv) > 1 else 15), indent=2))
