@@ -14,6 +14,7 @@ from data.store import ImportRow, Store, ValueEdit
 from indicators.model import Kind
 from indicators.periods import Quarter, quarter_range
 from indicators.registry import load_registry
+from indicators.rollup import by_dimension, summarise
 from indicators.snapshot import Evaluator, snapshot_quarters
 from indicators.statuses import Status
 
@@ -97,6 +98,13 @@ def test_snapshot_equals_a_fresh_evaluation_after_random_writes(store, registry)
         assert snap_statuses == statuses, key
         assert counts == {s: statuses.split().count(s) for s in SNAPSHOT_STATUSES}
         assert total == len(inds) and due == total - counts["not_due"]
+        # The snapshot classifies without wording (indicators.status.classify_quarters): its figures
+        # equal the roll-ups of the service's full results.
+        results = service.results(SCHEME, key[0], Quarter.parse(key[1]))
+        overall, by_dim = summarise(key[0], results), by_dimension(results, registry)
+        assert (share, index) == (overall.share_achieved, overall.completion_index), key
+        assert dims == [by_dim[d].completion_index if d in by_dim else None
+                        for d in registry.schemes[SCHEME].dimensions], key
     # The overview's heatmap reads the snapshot; the same statuses as evaluating.
     qs = snapshot_quarters(registry, SCHEME)[-12:]
     for region in regions:
