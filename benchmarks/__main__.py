@@ -39,7 +39,7 @@ TARGETS = [
     ("overview_p95_ms", "sqlite", 100, 50.0, "overview p95 ≤ 50 ms at 100 regions"),
     ("overview_p95_ms", "postgresql", 3000, 100.0, "overview p95 ≤ 100 ms at 3,000 regions"),
     ("rss_mb", None, 3000, 400.0, "peak RSS per worker ≤ 400 MB at 3,000 regions"),
-    ("bulk_s", "postgresql", 3000, 60.0, "bulk load of 3,000 regions (values) ≤ 60 s"),
+    ("bulk_s", "postgresql", 3000, 60.0, "bulk load of 3,000 regions (values and snapshot, one transaction) ≤ 60 s"),
     ("load_s", "postgresql", 3000, 60.0, "bulk load of 3,000 regions with the status snapshot ≤ 60 s"),
 ]
 PAGE_RATIO_TARGET = 1.2
@@ -194,8 +194,8 @@ def run(args: argparse.Namespace, log=lambda msg: print(msg, file=sys.stderr, fl
             t = time.perf_counter()
             ds = synthetic.build(url, registry, n, args.quarters)
             load_s = time.perf_counter() - t
-            log(f"[{backend} {n} regions] {ds.summary.observations:,} values in {ds.bulk_s:.1f} s, status snapshot "
-                f"in {ds.snapshot_s:.1f} s; measuring ...")
+            log(f"[{backend} {n} regions] {ds.summary.observations:,} values and the status snapshot in "
+                f"{ds.bulk_s:.1f} s (one bulk load); measuring ...")
             m = _measure(url, args.calls)
             row = {
                 "regions": n, "backend": backend,

@@ -2,6 +2,8 @@
 
     gunicorn -c gunicorn.conf.py 'benchmarks.apps:monitor()'   # BENCH_DATABASE_URL
     gunicorn -c gunicorn.conf.py 'benchmarks.apps:hello()'
+    gunicorn -c gunicorn.conf.py 'benchmarks.apps:plain()'   # hello world without Dash
+    gunicorn -c gunicorn.conf.py 'benchmarks.apps:hello_dcc()'   # with the overview's Dash components
 
 Both go through the same gunicorn settings, so the ratio of their page-ready
 times measures the app, not the server.
@@ -28,4 +30,39 @@ def hello():
 
     app = Dash(__name__, compress=True, serve_locally=True, update_title=None)
     app.layout = html.Div(html.P(HELLO_TEXT, id=HELLO_ID))
+    return app.server
+
+
+def plain():
+    """Hello world without Dash: the same text element in a static HTML page (Flask, same
+    gunicorn settings). hello / plain is the share of page-ready that is Dash's own start-up."""
+    from flask import Flask
+
+    app = Flask(__name__)
+    page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Hello</title></head>'
+            f'<body><div><p id="{HELLO_ID}">{HELLO_TEXT}</p></div></body></html>')
+
+    @app.get("/")
+    def index():
+        return page
+
+    return app
+
+
+def hello_dcc():
+    """Hello world plus the Dash components the overview mounts (three dcc.Dropdown, two empty
+    dcc.Graph, dcc.Location, two dcc.Store): hello_dcc / hello is what those components' own
+    start-up (their lazily loaded bundles, plotly.js) adds, before any of the monitor's content."""
+    from dash import Dash, dcc, html
+
+    app = Dash(__name__, compress=True, serve_locally=True, update_title=None)
+    opts = [f"示例县{i:04d}" for i in range(1, 1001)]
+    app.layout = html.Div([
+        dcc.Location(id="url"), dcc.Store(id="address"), dcc.Store(id="route"),
+        dcc.Dropdown(id="scheme", options=["安宁"], value="安宁", clearable=False),
+        dcc.Dropdown(id="region", options=opts, value=opts[0], clearable=False),
+        dcc.Dropdown(id="quarter", options=[f"2025Q{q}" for q in range(1, 5)], value="2025Q4", clearable=False),
+        html.P(HELLO_TEXT, id=HELLO_ID),
+        dcc.Graph(id="timeline"), dcc.Graph(id="heatmap"),
+    ])
     return app.server

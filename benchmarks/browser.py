@@ -154,3 +154,38 @@ def compare(database_url: str, regions: list[str], quarter: str, loads: int = 5,
     return {"page_ready_ms": round(page_ms, 1), "hello_ready_ms": round(hello_ms, 1),
             "page_ready_ratio": round(page_ms / hello_ms, 2),
             "page_ready_samples": [round(x, 1) for x in page], "hello_ready_samples": [round(x, 1) for x in floor]}
+
+
+def dash_floor(loads: int = 15, settle: float = SETTLE_S) -> dict:
+    """Median page-ready of the same text as plain HTML, as Dash's hello world and as hello world
+    with the overview's Dash components (``benchmarks.apps``), alternating as in :func:`compare`.
+    hello / plain is Dash's own start-up (renderer, React, the layout and dependencies
+    requests); hello_dcc / hello what the overview's Dash components add to it."""
+    apps = ("plain", "hello", "hello_dcc")
+    samples: dict[str, list[float]] = {a: [] for a in apps}
+    with gunicorn("benchmarks.apps:plain()", {}) as plain, gunicorn("benchmarks.apps:hello()", {}) as hello, \
+            gunicorn("benchmarks.apps:hello_dcc()", {}) as hello_dcc:
+        urls = {"plain": plain, "hello": hello, "hello_dcc": hello_dcc}
+        driver = chrome()
+        try:
+            driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": OBSERVER_JS})
+            for i in range(loads + 1):
+                for a in apps:
+                    ms = _ready_ms(driver, urls[a] + "/")
+                    _rest(driver, settle)
+                    if i:   # the first round warms the browser cache and the servers
+                        samples[a].append(ms)
+        finally:
+            driver.quit()
+    med = {a: statistics.median(samples[a]) for a in apps}
+    return {**{f"{a}_ready_ms": round(med[a], 1) for a in apps},
+            "dash_floor_ratio": round(med["hello"] / med["plain"], 2),
+            "dcc_ratio": round(med["hello_dcc"] / med["hello"], 2),
+            **{f"{a}_samples": [round(x, 1) for x in samples[a]] for a in apps}}
+
+
+if __name__ == "__main__":
+    # python -m benchmarks.browser [loads]: plain HTML, Dash's hello world, and with the overview's components.
+    import json
+
+    print(json.dumps(dash_floor(int(sys.argv[1]) if len(sys.argv) > 1 else 15), indent=2))

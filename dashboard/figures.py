@@ -1,6 +1,7 @@
 """Plotly figures, shared by the pages and the Word report (no Dash here)."""
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date, timedelta
 from typing import Optional
@@ -40,42 +41,78 @@ def beside(x, lo, hi, gap: int = 4) -> dict:
 
 def stage_timeline(scheme: Scheme, as_of: date, today: Optional[date] = None) -> go.Figure:
     """The scheme's stages as bars, with the as-of marker and today."""
+    return go.Figure(stage_timeline_json(scheme, as_of, today))
+
+
+def stage_timeline_json(scheme: Scheme, as_of: date, today: Optional[date] = None) -> dict:
+    """:func:`stage_timeline` as the JSON go.Figure sends (the overview's strip: plotly's
+    add_vline and validation took ~25 ms per quarter; tests/test_figures.py checks it is the same)."""
     today = today or date.today()
     end_all = max(as_of, today, scheme.period.end.last_day) + timedelta(days=60)
-    fig = go.Figure()
     current = scheme.stage_at(as_of)
-    for i, st in enumerate(scheme.stages):
+    bars = []
+    for st in scheme.stages:
         start = st.start.first_day
         end = st.end.last_day if st.end else end_all
         is_current = current is not None and st.id == current.id
         span = f"{st.start.label}—{st.end.label if st.end else '以后'}"
-        fig.add_trace(go.Bar(
-            y=["阶段"], x=[(end - start).days * 86400000], base=[start.isoformat()], orientation="h",
-            marker={"color": "#1F5FA8" if is_current else "#A9BCD6", "line": {"color": "white", "width": 2}},
-            text=f"{st.name}<br>{span}", textposition="inside", insidetextanchor="middle",
-            textfont={"color": "white" if is_current else "#12315A", "size": 12},
-            hovertemplate=f"{st.name}:{span}<extra></extra>", showlegend=False, name=st.name,
-        ))
+        bars.append({
+            "base": [start.isoformat()], "hovertemplate": f"{st.name}:{span}<extra></extra>",
+            "insidetextanchor": "middle",
+            "marker": {"color": "#1F5FA8" if is_current else "#A9BCD6", "line": {"color": "white", "width": 2}},
+            "name": st.name, "orientation": "h", "showlegend": False, "text": f"{st.name}<br>{span}",
+            "textfont": {"color": "white" if is_current else "#12315A", "size": 12}, "textposition": "inside",
+            "x": [(end - start).days * 86400000], "y": ["阶段"], "type": "bar",
+        })
     lo = scheme.stages[0].start.first_day
-    fig.add_vline(x=as_of.isoformat(), line={"color": "#D55E00", "width": 3})
-    fig.add_annotation(x=as_of.isoformat(), y=1.0, yref="paper", yanchor="bottom", text=f"截至 {as_of:%Y-%m-%d}",
-                       showarrow=False, font={"color": "#D55E00", "size": 12}, **beside(as_of, lo, end_all))
+
+    def vline(x: date, line: dict) -> dict:   # what fig.add_vline adds
+        return {"line": line, "type": "line", "x0": x.isoformat(), "x1": x.isoformat(), "xref": "x",
+                "y0": 0, "y1": 1, "yref": "y domain"}
+
+    shapes = [vline(as_of, {"color": "#D55E00", "width": 3})]
+    annotations = [{"font": {"color": "#D55E00", "size": 12}, "showarrow": False, "text": f"截至 {as_of:%Y-%m-%d}",
+                    "x": as_of.isoformat(), **beside(as_of, lo, end_all), "y": 1.0, "yanchor": "bottom",
+                    "yref": "paper"}]
     if today != as_of:
-        fig.add_vline(x=today.isoformat(), line={"color": "#444", "width": 1.5, "dash": "dot"})
+        shapes.append(vline(today, {"color": "#444", "dash": "dot", "width": 1.5}))
         # Inside the bar's foot, on a light ground: below the axis it ran over the year ticks.
-        fig.add_annotation(x=today.isoformat(), y=0, yref="paper", yanchor="bottom", text=f"今天 {today:%Y-%m-%d}",
-                           showarrow=False, font={"color": "#333", "size": 11}, bgcolor="rgba(255,255,255,0.85)",
-                           **beside(today, lo, end_all))
-    _base_layout(fig, 120, barmode="overlay", margin={"l": 10, "r": 10, "t": 22, "b": 22})
-    fig.update_yaxes(visible=False)
-    fig.update_xaxes(type="date", tickformat="%Y年%-m月", showgrid=False,
-                     range=[lo.isoformat(), end_all.isoformat()])
-    return fig
+        annotations.append({"bgcolor": "rgba(255,255,255,0.85)", "font": {"color": "#333", "size": 11},
+                            "showarrow": False, "text": f"今天 {today:%Y-%m-%d}", "x": today.isoformat(),
+                            **beside(today, lo, end_all), "y": 0, "yanchor": "bottom", "yref": "paper"})
+    layout = {"template": _template(), "shapes": shapes, "annotations": annotations,
+              "font": {"family": FONT, "size": 13, "color": "#222"}, "margin": {"l": 10, "r": 10, "t": 22, "b": 22},
+              "paper_bgcolor": "white", "plot_bgcolor": "white", "height": 120, "barmode": "overlay",
+              "yaxis": {"visible": False},
+              "xaxis": {"type": "date", "tickformat": "%Y年%-m月", "showgrid": False,
+                        "range": [lo.isoformat(), end_all.isoformat()]}}
+    return {"data": bars, "layout": layout}
+
+
+def _default_template() -> dict:
+    """The template go.Figure puts in every figure's layout (plotly's default), as JSON."""
+    import plotly.io as pio
+
+    return go.layout.Template(pio.templates[pio.templates.default]).to_plotly_json()
+
+
+_TEMPLATE: list = []
+
+
+def _template() -> dict:
+    """A copy of the default template for one figure's JSON (built once per process)."""
+    if not _TEMPLATE:
+        _TEMPLATE.append(_default_template())
+    return copy.deepcopy(_TEMPLATE[0])
 
 
 def status_heatmap(rows: list[tuple[str, str]], quarters: list[Quarter],
-                   statuses: dict[str, dict[Quarter, Status]]) -> go.Figure:
-    """Indicators × quarters; each cell coloured and marked with the status shape."""
+                   statuses: dict[str, dict[Quarter, Status]]) -> dict:
+    """Indicators × quarters; each cell coloured and marked with the status shape.
+
+    The figure's JSON, written out: plotly's validation of 44 × 12 cells of values, text
+    and hover took most of the overview's figures callback (docs/performance.md); what
+    go.Figure would send is the same (tests/test_figures.py checks it)."""
     order = list(SEVERITY)
     n = len(order)
     # Discrete colour scale: one flat band per status.
@@ -91,16 +128,16 @@ def status_heatmap(rows: list[tuple[str, str]], quarters: list[Quarter],
             tr.append(SHAPES[s] if s else "")
             hr.append(f"{name}<br>{q.label}:{LABELS[s]}" if s else "")
         z.append(zr), text.append(tr), hover.append(hr)
-    fig = go.Figure(go.Heatmap(
-        z=z, x=[q.label for q in quarters], y=[name for _, name in rows],
-        zmin=0, zmax=n, colorscale=scale, showscale=False, text=text, texttemplate="%{text}",
-        textfont={"color": "white", "size": 11}, hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
-        xgap=2, ygap=2,
-    ))
-    _base_layout(fig, max(220, 22 * len(rows) + 80))
-    fig.update_yaxes(autorange="reversed", automargin=True, tickfont={"size": 11})
-    fig.update_xaxes(side="top", tickfont={"size": 11})
-    return fig
+    heatmap = {"type": "heatmap", "z": z, "x": [q.label for q in quarters], "y": [name for _, name in rows],
+               "zmin": 0, "zmax": n, "colorscale": scale, "showscale": False, "text": text,
+               "texttemplate": "%{text}", "textfont": {"color": "white", "size": 11}, "hovertext": hover,
+               "hovertemplate": "%{hovertext}<extra></extra>", "xgap": 2, "ygap": 2}
+    layout = {"template": _template(), "font": {"family": FONT, "size": 13, "color": "#222"},
+              "paper_bgcolor": "white", "plot_bgcolor": "white", "height": max(220, 22 * len(rows) + 80),
+              "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+              "yaxis": {"autorange": "reversed", "automargin": True, "tickfont": {"size": 11}},
+              "xaxis": {"side": "top", "tickfont": {"size": 11}}}
+    return {"data": [heatmap], "layout": layout}
 
 
 def indicator_points(service, ind: Indicator, region: str,

@@ -177,6 +177,8 @@ def pdf_options(doc: PrintDoc) -> dict:
 
 def overview_doc(service, view) -> PrintDoc:
     """The overview as printed: title, stage timeline, status counts, board, status heatmap."""
+    import plotly.graph_objects as go
+
     from . import figures, reports
     from .pages import overview
     from .pages.common import title_text
@@ -184,7 +186,7 @@ def overview_doc(service, view) -> PrintDoc:
     scheme = service.scheme(view.scheme_id)
     counts, board = overview._board_parts(service, view)  # noqa: SLF001 - the page's own content
     timeline = reports.tidy_timeline(figures.stage_timeline(scheme, view.quarter.end), CHART_PX)
-    heatmap = overview._heatmap(service, view)  # noqa: SLF001
+    heatmap = go.Figure(overview._heatmap(service, view))  # noqa: SLF001 - the page's figure, as JSON
     body = (f'<div class="title-block"><h1 class="page-title">{escape(title_text(service, view, "工作进展总览"))}</h1>'
             f'<div class="page-subtitle text-muted">{escape(scheme.name)}</div></div>'
             '<section class="section"><h2 class="section-title">阶段进度</h2>@@timeline@@</section>'

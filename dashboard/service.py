@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
-from flask import g, has_request_context, request
+from flask import g, has_request_context
 
 from indicators.model import Indicator, Scheme
 from indicators.periods import Quarter, quarter_range
@@ -157,18 +157,20 @@ class MonitorService:
         return self.scheme(scheme_id).region
 
     def data_version(self) -> int:
-        """The store's data_version, read once per GET request.
+        """The store's data_version, read once per request until the store writes.
 
-        A page layout (GET /_dash-layout) asks for regions, data and quarters, each
-        cached on the version: one read serves them all. GET requests never write;
-        callbacks (POST) may save and must see the new version, so they read afresh.
+        A page layout (GET /_dash-layout) or an overview update asks for regions, data,
+        statuses and figures, each cached on the version: one read serves them all (it was
+        8 reads per overview update). A callback that saves must see the new version, so a
+        write through the store (its ``writes`` count) makes the next call read again.
         """
-        if not has_request_context() or request.method != "GET":
+        if not has_request_context():
             return self.store.data_version()
-        version = g.get("monitor_data_version")
-        if version is None:
-            version = g.monitor_data_version = self.store.data_version()
-        return version
+        writes = self.store.writes
+        memo = g.get("monitor_data_version")
+        if memo is None or memo[0] != writes:
+            memo = g.monitor_data_version = (writes, self.store.data_version())
+        return memo[1]
 
     def regions(self, scheme_id: str) -> list[str]:
         # Cached per data_version: a province has ~1,000 regions and every page asks twice.

@@ -335,12 +335,26 @@ def _snapshot_rows(ev, scheme_id: str, quarters: list[Quarter], items: list[tupl
     return rows
 
 
+def snapshot_pool(workers: int):
+    """Processes that evaluate snapshot rows (:func:`_snapshot_rows`), or None for ``workers`` <= 1."""
+    if workers <= 1:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: a forked child would share (and might close) this process's connections.
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
         # indicators.snapshot.Evaluator, handed in by the service (the store knows no registry).
         # Without one, a write deletes the snapshot rows it makes stale; readers fill them again.
         self.snapshot_evaluator = None
+        # Write transactions run through this object (counted, not exact under threads: any change
+        # tells a request that memoised data_version to read it again, see dashboard/service.py).
+        self.writes = 0
 
     def set_snapshot_evaluator(self, evaluator) -> None:
         self.snapshot_evaluator = evaluator
@@ -363,15 +377,18 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[Session]:
         """One transaction that bumps data_version first (taking the write lock)."""
-        with Session(self.engine, expire_on_commit=False) as s, s.begin():
-            res = s.execute(update(Meta).where(Meta.key == "data_version")
-                            .values(value=cast(cast(Meta.value, Integer) + 1, String)))
-            if res.rowcount == 0:
-                s.add(Meta(key="data_version", value="1"))
-                s.flush()
-            s.info[_TOUCHED] = {}
-            yield s
-            self._refresh_touched(s)
+        try:
+            with Session(self.engine, expire_on_commit=False) as s, s.begin():
+                res = s.execute(update(Meta).where(Meta.key == "data_version")
+                                .values(value=cast(cast(Meta.value, Integer) + 1, String)))
+                if res.rowcount == 0:
+                    s.add(Meta(key="data_version", value="1"))
+                    s.flush()
+                s.info[_TOUCHED] = {}
+                yield s
+                self._refresh_touched(s)
+        finally:
+            self.writes += 1
 
     def _run_write(self, fn):
         try:
@@ -1320,13 +1337,7 @@ class Store:
         if ev is None:
             raise StoreError("status snapshot: no evaluator set")
         written = 0
-        pool = None
-        if workers > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # spawn, not fork: a forked child would share (and might close) this process's connections.
-            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = snapshot_pool(workers)
         try:
             for scheme_id in (list(scheme_ids) if scheme_ids is not None else ev.schemes()):
                 with Session(self.engine) as s, s.begin():

@@ -15,7 +15,7 @@ _PERIOD_RE = re.compile(r"^\s*(\d{4})\s*[Qq]\s*([1-4])\s*$")
 _MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Quarter:
     year: int
     q: int
@@ -23,6 +23,33 @@ class Quarter:
     def __post_init__(self) -> None:
         if not 1 <= self.q <= 4:
             raise ValueError(f"quarter must be 1..4, got {self.q}")
+        # One int to compare: the engine compares quarters millions of times (the status
+        # snapshot), and comparing ints beats the generated comparison of (year, q) tuples.
+        object.__setattr__(self, "_i", self.year * 4 + self.q)
+
+    def __lt__(self, other: "Quarter") -> bool:
+        try:
+            return self._i < other._i
+        except AttributeError:
+            return NotImplemented
+
+    def __le__(self, other: "Quarter") -> bool:
+        try:
+            return self._i <= other._i
+        except AttributeError:
+            return NotImplemented
+
+    def __gt__(self, other: "Quarter") -> bool:
+        try:
+            return self._i > other._i
+        except AttributeError:
+            return NotImplemented
+
+    def __ge__(self, other: "Quarter") -> bool:
+        try:
+            return self._i >= other._i
+        except AttributeError:
+            return NotImplemented
 
     def __hash__(self) -> int:
         # Quarters key the engine's series dicts: hashing one int beats the generated
@@ -35,7 +62,7 @@ class Quarter:
 
     @classmethod
     def containing(cls, d: date) -> "Quarter":
-        return cls(d.year, (d.month - 1) // 3 + 1)
+        return _quarter(d.year, (d.month - 1) // 3 + 1)
 
     @classmethod
     def latest_ended(cls, as_of: date) -> "Quarter":
@@ -55,14 +82,14 @@ class Quarter:
         return date(self.year, m, calendar.monthrange(self.year, m)[1])
 
     def next(self) -> "Quarter":
-        return Quarter(self.year + 1, 1) if self.q == 4 else Quarter(self.year, self.q + 1)
+        return _quarter(self.year + 1, 1) if self.q == 4 else _quarter(self.year, self.q + 1)
 
     def prev(self) -> "Quarter":
-        return Quarter(self.year - 1, 4) if self.q == 1 else Quarter(self.year, self.q - 1)
+        return _quarter(self.year - 1, 4) if self.q == 1 else _quarter(self.year, self.q - 1)
 
     def __add__(self, n: int) -> "Quarter":
         idx = self.index + n
-        return Quarter(idx // 4, idx % 4 + 1)
+        return _quarter(idx // 4, idx % 4 + 1)
 
     def __sub__(self, other: "Quarter") -> int:
         return self.index - other.index
@@ -85,7 +112,14 @@ def _parse_quarter(text: str) -> Quarter:
     m = _PERIOD_RE.match(text)
     if not m:
         raise ValueError(f"bad period {text!r}: expected e.g. 2024Q2")
-    return Quarter(int(m.group(1)), int(m.group(2)))
+    return _quarter(int(m.group(1)), int(m.group(2)))
+
+
+@lru_cache(maxsize=4096)
+def _quarter(year: int, q: int) -> Quarter:
+    # One instance per quarter for arithmetic, parsing and containing(): its cached start/end
+    # are computed once, and dict lookups find the very key object (no __eq__ call).
+    return Quarter(year, q)
 
 
 def quarter_range(first: Quarter, last: Quarter) -> list[Quarter]:

@@ -50,10 +50,13 @@ def score(result: Result) -> Optional[float]:
 
 
 def summarise(key: str, results: Sequence[Result]) -> Rollup:
-    counts = {s: 0 for s in Status}
-    for r in results:
+    counts = dict.fromkeys(Status, 0)
+    scores = []
+    for r in results:   # one pass: the status snapshot summarises millions of results
         counts[r.status] += 1
-    scores = [x for x in (score(r) for r in results) if x is not None]
+        x = score(r)
+        if x is not None:
+            scores.append(x)
     due = len(scores)
     return Rollup(
         key=key, counts=counts, total=len(results), due=due,

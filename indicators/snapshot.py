@@ -21,7 +21,8 @@ from typing import Mapping, Optional, Sequence
 from .model import Baseline
 from .periods import Quarter, quarter_range
 from .registry import Registry
-from .rollup import by_dimension, summarise
+from .rollup import summarise
+from .status import classify_quarters
 from .statuses import Status
 from .versions import RegistryHistory, evaluate_quarters_versioned
 
@@ -69,20 +70,22 @@ def evaluate_region(registry: Registry, scheme_id: str, region: str, quarters: S
     with ``history``, each quarter judged by the registry version in force at its end)."""
     scheme = registry.schemes[scheme_id]
     inds = registry.scheme_indicators(scheme_id)
-    by_ind = []
-    for ind in inds:
-        by_ind.append(evaluate_quarters_versioned(history, ind, scheme, observations.get(ind.id) or {}, quarters,
-                                                  references, baselines.get(ind.id)))
+    series = [observations.get(ind.id) or {} for ind in inds]
+    by_ind = [evaluate_quarters_versioned(history, ind, scheme, obs, quarters, references, baselines.get(ind.id),
+                                          judge=classify_quarters)
+              for ind, obs in zip(inds, series)]
+    # by_dimension's groups (indicators by dimension, scheme order), found once for all quarters.
+    groups = [(d, [i for i, ind in enumerate(inds) if ind.dimension == d]) for d in scheme.dimensions]
     out = []
     for q in quarters:
         results = [r[q] for r in by_ind]
         overall = summarise(region, results)
-        dims = by_dimension(results, registry)
         out.append(RegionStatus(region, q, overall.counts, overall.total, overall.due, overall.share_achieved,
                                 overall.completion_index,
-                                {d: (dims[d].completion_index if d in dims else None) for d in scheme.dimensions},
+                                {d: summarise(d, [results[i] for i in idx]).completion_index if idx else None
+                                 for d, idx in groups},
                                 tuple(r.status.value for r in results),
-                                sum(1 for ind in inds if (observations.get(ind.id) or {}).get(q) is not None)))
+                                sum(1 for obs in series if obs.get(q) is not None)))
     return out
 
 

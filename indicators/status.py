@@ -8,9 +8,11 @@ never raises.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping, Optional, Sequence
+from functools import cached_property
+from typing import Any, Mapping, NamedTuple, Optional, Sequence
 
 from .model import Baseline, Direction, Indicator, Kind, Reporting, Scheme
 from .periods import Quarter, quarter_range
@@ -81,6 +83,17 @@ class Result:
             "baseline_pending": self.baseline_pending,
             "baseline_standin": str(self.baseline_standin) if self.baseline_standin else None,
         }
+
+
+class Verdict(NamedTuple):
+    """What the roll-ups need of a :class:`Result` (status and p), without its wording: the
+    status snapshot evaluates millions, so :func:`classify_quarters` skips the explanation,
+    projection, trend and chart fields. Same decisions as :func:`evaluate` (one code path)."""
+
+    indicator_id: str
+    scheme_id: str
+    status: Status
+    p: Optional[float]
 
 
 def baseline_pending_text(pending: bool, standin: Optional[Quarter]) -> str:
@@ -156,6 +169,11 @@ class _Ctx:
     start_q: Quarter
     deadline: date
     dq: Quarter                      # quarter containing the deadline
+    brief: bool = False              # decide only: results are Verdicts (classify_quarters)
+    # Values from the start up to a judged quarter, per judged quarter (the quarters after the
+    # deadline share the deadline's), and the brief verdict of every quarter after the deadline.
+    windows: dict = field(default_factory=dict, compare=False, repr=False)
+    final_verdict: list = field(default_factory=list, compare=False, repr=False)
 
     @property
     def kind(self) -> Kind:
@@ -181,6 +199,16 @@ class _Ctx:
     def fmt(self, x: Optional[float]) -> str:
         return fmt_quantity(x, self.ind)
 
+    @cached_property
+    def counted(self) -> list[tuple[Quarter, float]]:
+        """(quarter, value) from the indicator's start on, in quarter order."""
+        return sorted(((q, v) for q, v in self.obs.items() if q >= self.start_q), key=_index)
+
+    @cached_property
+    def first_done(self) -> Optional[Quarter]:
+        """A milestone's first quarter reported done (value >= 1), if any."""
+        return min((q for q, v in self.obs.items() if v >= 1 - _TOL), default=None)
+
     def meets(self, actual: float, target: float, strict: Optional[bool] = None) -> bool:
         strict = self.ind.target.strict if strict is None else strict
         tol = _TOL * max(1.0, abs(target))
@@ -189,18 +217,20 @@ class _Ctx:
         return actual < target - tol if strict else actual <= target + tol
 
 
-def _make_ctx(indicator, scheme, observations, reference, baseline) -> _Ctx:
+def _make_ctx(indicator, scheme, observations, reference, baseline, brief: bool = False) -> _Ctx:
     start_month = indicator.start or scheme.period.start
     start = start_month.first_day
     return _Ctx(
         ind=indicator, scheme=scheme, obs=_clean(observations), ref=_clean(reference),
         recorded=baseline if baseline is not None else indicator.baseline,
         start=start, start_q=Quarter.containing(start),
-        deadline=indicator.deadline, dq=Quarter.containing(indicator.deadline),
+        deadline=indicator.deadline, dq=Quarter.containing(indicator.deadline), brief=brief,
     )
 
 
 def _result(c: _Ctx, evaluated: Quarter, status: Status, explanation: str, **kw) -> Result:
+    if c.brief:
+        return Verdict(c.ind.id, c.scheme.id, status, _r(kw.get("p")))
     stage = c.scheme.stage_at(evaluated.end)
     fields = dict(value_period=None, actual=None, expected=None, target=_static_target(c), p=None, trend=None,
                   projection=None, projection_meets=None, baseline=None, baseline_note="",
@@ -265,8 +295,18 @@ def evaluate_many(registry: Registry, scheme_id: str, observations: Mapping[str,
 def evaluate_quarters(indicator: Indicator, scheme: Scheme, observations: Mapping[Quarter, float],
                       quarters: Sequence[Quarter], reference: Mapping[Quarter, float] | None = None,
                       baseline: Baseline | None = None) -> dict[Quarter, Result]:
-    """:func:`evaluate` at each quarter's end, the inputs prepared once (the status snapshot)."""
+    """:func:`evaluate` at each quarter's end, the inputs prepared once."""
     c = _make_ctx(indicator, scheme, observations, reference, baseline)
+    return {q: _evaluate_at(c, q) for q in quarters}
+
+
+def classify_quarters(indicator: Indicator, scheme: Scheme, observations: Mapping[Quarter, float],
+                      quarters: Sequence[Quarter], reference: Mapping[Quarter, float] | None = None,
+                      baseline: Baseline | None = None) -> dict[Quarter, Verdict]:
+    """Status and p of :func:`evaluate` at each quarter's end, without the wording (the status
+    snapshot: 3,000 regions × 17 quarters × 44 indicators). The same code decides; only the
+    explanation, projection and chart fields are skipped."""
+    c = _make_ctx(indicator, scheme, observations, reference, baseline, brief=True)
     return {q: _evaluate_at(c, q) for q in quarters}
 
 
@@ -291,8 +331,30 @@ def _evaluate_at(c: _Ctx, evaluated: Quarter) -> Result:
         return _result(c, evaluated, Status.no_data, f"指标目标未设置({missing_target}),无法判定")
 
     final = evaluated >= c.dq   # the deadline falls on or before its end: the verdict is taken at the deadline
-    judged_q = c.dq if final else evaluated
-    obs = {q: v for q, v in c.obs.items() if c.start_q <= q <= judged_q}
+    if final and c.brief:
+        # Every quarter after the deadline gets the deadline's verdict; only the wording (which
+        # quarter reached the target later) depends on the evaluated quarter.
+        if not c.final_verdict:
+            c.final_verdict.append(_evaluate_judged(c, evaluated, c.dq, True))
+        return c.final_verdict[0]
+    return _evaluate_judged(c, evaluated, c.dq if final else evaluated, final)
+
+
+def _index(item: tuple[Quarter, float]) -> int:
+    return item[0]._i
+
+
+def _window(c: _Ctx, judged_q: Quarter) -> dict[Quarter, float]:
+    """The values counted for ``judged_q``: from the indicator's start up to it (read only)."""
+    obs = c.windows.get(judged_q)
+    if obs is None:
+        seq = c.counted
+        obs = c.windows[judged_q] = dict(seq[:bisect_right(seq, judged_q._i, key=_index)])
+    return obs
+
+
+def _evaluate_judged(c: _Ctx, evaluated: Quarter, judged_q: Quarter, final: bool) -> Result:
+    obs = _window(c, judged_q)
     if judged_q in obs:
         return _judge(c, evaluated, judged_q, judged_q, obs, final)
     if not final:
@@ -317,6 +379,8 @@ def _missing_target(c: _Ctx) -> str:
 
 
 def _no_data(c: _Ctx, evaluated: Quarter, obs: dict[Quarter, float], head: str) -> Result:
+    if c.brief:
+        return _result(c, evaluated, Status.no_data, head)
     if not obs:
         tail = "此前无填报值"
         if any(q < c.start_q for q in c.obs):
@@ -355,6 +419,8 @@ def _baseline(c: _Ctx, upto: Quarter) -> tuple[Optional[float], Optional[date], 
     """(value, date, stand-in quarter or None, note) of the baseline of a line kind."""
     if c.recorded is not None:
         b = c.recorded
+        if c.brief:   # no wording
+            return b.value, b.as_of, None, ""
         src = f",{b.source}" if b.source else ""
         return b.value, b.as_of, None, f"登记基线{c.fmt(b.value)}({b.as_of.isoformat()}{src})"
     if c.flow_sum:
@@ -365,6 +431,8 @@ def _baseline(c: _Ctx, upto: Quarter) -> tuple[Optional[float], Optional[date], 
     q = max(before) if before else (min(after) if after else None)
     if q is None:
         return None, None, None, "未登记基线,且无填报值可代替"
+    if c.brief:
+        return c.obs[q], q.end, q, ""
     return c.obs[q], q.end, q, f"未登记基线,以{q.label}填报值{c.fmt(c.obs[q])}代替"
 
 
@@ -468,6 +536,8 @@ def _judge(c: _Ctx, evaluated: Quarter, judged_q: Quarter, value_q: Quarter, obs
     """Judge the value of ``value_q`` (= ``judged_q`` unless an older value stands in after the
     deadline) for ``judged_q``: decide, then word it."""
     d = _decide(c, evaluated, judged_q, value_q, obs, final)
+    if c.brief:
+        return _result(c, evaluated, d.status, "", p=d.p)
     common = dict(value_period=value_q, actual=d.actual, stale=d.stale, trend=_trend(c, value_q),
                   baseline_note=d.baseline_note, baseline_standin=d.standin)
     if d.missing:
@@ -544,7 +614,7 @@ def _decide(c: _Ctx, evaluated: Quarter, judged_q: Quarter, value_q: Quarter, ob
     else:
         status = _classify(c, p)
     reached_after = None
-    if status is Status.missed and not c.flow_sum:
+    if status is Status.missed and not c.flow_sum and not c.brief:   # wording only
         reached_after = next((q for q in sorted(c.obs) if judged_q < q <= evaluated and c.meets(c.obs[q], judged)),
                              None)
     return Decision(status, target=target, reference=ref_val, reference_quarter=ref_q, judged_against=judged,
@@ -686,22 +756,32 @@ def _projection(c: _Ctx, judged_q: Quarter, obs: dict[Quarter, float], target: f
 
 def _milestone(c: _Ctx, evaluated: Quarter) -> Result:
     """Done (value >= 1) or not; no quarterly figure is needed."""
-    reported = {q: v for q, v in c.obs.items() if q <= evaluated}
-    done = min((q for q, v in reported.items() if v >= 1 - _TOL), default=None)
+    done = c.first_done if c.first_done is not None and c.first_done <= evaluated else None
     final = evaluated >= c.dq
-    dl = date_label(c.deadline)
-    vp = done or (max(reported) if reported else None)
-    common = dict(value_period=vp, actual=1.0 if done else (0.0 if reported else None), target=1.0)
     if final:
-        if done is not None and done <= c.dq:
-            return _result(c, evaluated, Status.achieved, f"已于{done.label}完成(截止{dl})", p=1.0, **common)
-        if done is not None:
-            # Done, but after the deadline: its own status, so no board, report or count shows it as on time.
-            return _result(c, evaluated, Status.achieved_late, f"已于{done.label}完成,晚于截止日期{dl}(逾期完成)",
-                           p=1.0, **common)
-        return _result(c, evaluated, Status.missed, f"截止{dl}仍未完成", p=0.0, **common)
-    if done is not None:
-        return _result(c, evaluated, Status.achieved, f"已于{done.label}完成", p=1.0, **common)
-    if c.deadline <= evaluated.next().end:
-        return _result(c, evaluated, Status.warning, f"将于{dl}到期,尚未报告完成", p=0.0, **common)
-    return _result(c, evaluated, Status.not_due, f"未到期(截止{dl}),尚未报告完成", **common)
+        status, p = ((Status.achieved if done <= c.dq else Status.achieved_late, 1.0) if done is not None
+                     else (Status.missed, 0.0))
+    elif done is not None:
+        status, p = Status.achieved, 1.0
+    elif c.deadline <= evaluated.next().end:
+        status, p = Status.warning, 0.0
+    else:
+        status, p = Status.not_due, None
+    if c.brief:
+        return _result(c, evaluated, status, "", p=p)
+    dl = date_label(c.deadline)
+    reported = [q for q in c.obs if q <= evaluated]
+    vp = done or (max(reported) if reported else None)
+    common = dict(value_period=vp, actual=1.0 if done else (0.0 if reported else None), target=1.0, p=p)
+    if status is Status.achieved_late:
+        # Done, but after the deadline: its own status, so no board, report or count shows it as on time.
+        text = f"已于{done.label}完成,晚于截止日期{dl}(逾期完成)"
+    elif status is Status.achieved:
+        text = f"已于{done.label}完成(截止{dl})" if final else f"已于{done.label}完成"
+    elif status is Status.missed:
+        text = f"截止{dl}仍未完成"
+    elif status is Status.warning:
+        text = f"将于{dl}到期,尚未报告完成"
+    else:
+        text = f"未到期(截止{dl}),尚未报告完成"
+    return _result(c, evaluated, status, text, **common)

@@ -317,11 +317,15 @@ def _shipped_version(registry: Registry, scheme_id: str, text: str) -> SchemeVer
 # ---------------------------------------------------------------- judging by the version in force
 
 def evaluate_quarters_versioned(history: Optional[RegistryHistory], indicator: Indicator, scheme: Scheme,
-                                observations, quarters, references, baseline) -> dict:
-    """:func:`indicators.status.evaluate_quarters` with each quarter judged by the definitions in
-    force at its end (quarters sharing a definition evaluated together). ``references`` is keyed
-    by reference series id (a version may change which series a target refers to)."""
+                                observations, quarters, references, baseline, judge=None) -> dict:
+    """:func:`indicators.status.evaluate_quarters` (or ``judge``, e.g. the snapshot's
+    :func:`indicators.status.classify_quarters`, same signature) with each quarter judged by the
+    definitions in force at its end (quarters sharing a definition evaluated together).
+    ``references`` is keyed by reference series id (a version may change which series a target
+    refers to)."""
     from .status import evaluate_quarters
+
+    evaluate_quarters = judge or evaluate_quarters
 
     groups: dict[tuple[int, int], tuple[Indicator, Scheme, list]] = {}
     for q in quarters:

@@ -175,3 +175,97 @@ def test_no_label_is_cut_off_in_the_report_pictures_or_the_page_charts(demo_serv
             assert box is not None, f"{text!r} is not drawn"
             left, top, right, bottom = box
             assert left > 0 and top > 0 and right < w and bottom < h, f"{text!r} cut off: {box} in {w}×{h}"
+
+
+def reference_heatmap(rows, quarters, statuses) -> go.Figure:
+    """The status heatmap as first written, through go.Figure (validated by plotly)."""
+    from indicators.statuses import COLOURS, LABELS, SEVERITY, SHAPES
+
+    order = list(SEVERITY)
+    n = len(order)
+    scale = []
+    for i, s in enumerate(order):
+        scale += [[i / n, COLOURS[s]], [(i + 1) / n, COLOURS[s]]]
+    z = [[order.index(statuses[i][q]) + 0.5 if q in statuses.get(i, {}) else None for q in quarters] for i, _ in rows]
+    text = [[SHAPES[statuses[i][q]] if q in statuses.get(i, {}) else "" for q in quarters] for i, _ in rows]
+    hover = [[f"{name}<br>{q.label}:{LABELS[statuses[i][q]]}" if q in statuses.get(i, {}) else "" for q in quarters]
+             for i, name in rows]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[q.label for q in quarters], y=[name for _, name in rows],
+        zmin=0, zmax=n, colorscale=scale, showscale=False, text=text, texttemplate="%{text}",
+        textfont={"color": "white", "size": 11}, hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
+        xgap=2, ygap=2,
+    ))
+    fig.update_layout(font={"family": figures.FONT, "size": 13, "color": "#222"}, paper_bgcolor="white",
+                      plot_bgcolor="white", height=max(220, 22 * len(rows) + 80),
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    fig.update_yaxes(autorange="reversed", automargin=True, tickfont={"size": 11})
+    fig.update_xaxes(side="top", tickfont={"size": 11})
+    return fig
+
+
+def test_status_heatmap_json_is_what_go_figure_sends():
+    """The overview's heatmap is written as JSON (plotly's validation of 528 cells was most of the
+    figures callback): exactly what go.Figure produced, and plotly accepts it unchanged."""
+    import random
+
+    from indicators.periods import quarter_range
+    from indicators.statuses import Status
+
+    rng = random.Random(3)
+    quarters = quarter_range(Quarter(2023, 3), Quarter(2026, 2))
+    inds = REGISTRY.scheme_indicators("anning")
+    rows = [(i.id, i.name) for i in inds]
+    statuses = {i.id: {q: rng.choice(list(Status)) for q in quarters if rng.random() < 0.9} for i in inds[:-1]}
+    spec = figures.status_heatmap(rows, quarters, statuses)
+    assert spec == reference_heatmap(rows, quarters, statuses).to_plotly_json()
+    assert go.Figure(spec).to_plotly_json() == spec
+    spec["layout"]["template"]["layout"]["font"] = {"size": 99}   # each call has its own copy of the template
+    assert figures.status_heatmap(rows, quarters, statuses)["layout"]["template"]["layout"].get("font") != {"size": 99}
+
+
+def reference_timeline(scheme, as_of, today) -> go.Figure:
+    """The stage strip as first written, with plotly's add_vline and add_annotation."""
+    from datetime import timedelta
+
+    end_all = max(as_of, today, scheme.period.end.last_day) + timedelta(days=60)
+    fig = go.Figure()
+    current = scheme.stage_at(as_of)
+    for st in scheme.stages:
+        start = st.start.first_day
+        end = st.end.last_day if st.end else end_all
+        is_current = current is not None and st.id == current.id
+        span = f"{st.start.label}—{st.end.label if st.end else '以后'}"
+        fig.add_trace(go.Bar(
+            y=["阶段"], x=[(end - start).days * 86400000], base=[start.isoformat()], orientation="h",
+            marker={"color": "#1F5FA8" if is_current else "#A9BCD6", "line": {"color": "white", "width": 2}},
+            text=f"{st.name}<br>{span}", textposition="inside", insidetextanchor="middle",
+            textfont={"color": "white" if is_current else "#12315A", "size": 12},
+            hovertemplate=f"{st.name}:{span}<extra></extra>", showlegend=False, name=st.name,
+        ))
+    lo = scheme.stages[0].start.first_day
+    fig.add_vline(x=as_of.isoformat(), line={"color": "#D55E00", "width": 3})
+    fig.add_annotation(x=as_of.isoformat(), y=1.0, yref="paper", yanchor="bottom", text=f"截至 {as_of:%Y-%m-%d}",
+                       showarrow=False, font={"color": "#D55E00", "size": 12}, **figures.beside(as_of, lo, end_all))
+    if today != as_of:
+        fig.add_vline(x=today.isoformat(), line={"color": "#444", "width": 1.5, "dash": "dot"})
+        fig.add_annotation(x=today.isoformat(), y=0, yref="paper", yanchor="bottom", text=f"今天 {today:%Y-%m-%d}",
+                           showarrow=False, font={"color": "#333", "size": 11}, bgcolor="rgba(255,255,255,0.85)",
+                           **figures.beside(today, lo, end_all))
+    fig.update_layout(font={"family": figures.FONT, "size": 13, "color": "#222"}, paper_bgcolor="white",
+                      plot_bgcolor="white", height=120, barmode="overlay", margin={"l": 10, "r": 10, "t": 22, "b": 22})
+    fig.update_yaxes(visible=False)
+    fig.update_xaxes(type="date", tickformat="%Y年%-m月", showgrid=False, range=[lo.isoformat(), end_all.isoformat()])
+    return fig
+
+
+@pytest.mark.parametrize("scheme_id", sorted(REGISTRY.schemes))
+def test_stage_timeline_json_is_what_plotly_helpers_drew(scheme_id):
+    from datetime import date
+
+    scheme = REGISTRY.schemes[scheme_id]
+    for as_of, today in [(date(2022, 9, 30), date(2026, 12, 2)), (date(2025, 3, 31), date(2025, 3, 31)),
+                         (date(2027, 6, 30), date(2026, 12, 2)), (date(2024, 12, 31), date(2023, 1, 5))]:
+        spec = figures.stage_timeline_json(scheme, as_of, today)
+        assert spec == reference_timeline(scheme, as_of, today).to_plotly_json(), (as_of, today)
+        assert figures.stage_timeline(scheme, as_of, today).to_plotly_json() == spec

@@ -14,6 +14,7 @@ from data.store import ImportRow, Store, ValueEdit
 from indicators.model import Kind
 from indicators.periods import Quarter, quarter_range
 from indicators.registry import load_registry
+from indicators.rollup import by_dimension, summarise
 from indicators.snapshot import Evaluator, snapshot_quarters
 from indicators.statuses import Status
 
@@ -97,6 +98,13 @@ def test_snapshot_equals_a_fresh_evaluation_after_random_writes(store, registry)
         assert snap_statuses == statuses, key
         assert counts == {s: statuses.split().count(s) for s in SNAPSHOT_STATUSES}
         assert total == len(inds) and due == total - counts["not_due"]
+        # The snapshot classifies without wording (indicators.status.classify_quarters): its figures
+        # equal the roll-ups of the service's full results.
+        results = service.results(SCHEME, key[0], Quarter.parse(key[1]))
+        overall, by_dim = summarise(key[0], results), by_dimension(results, registry)
+        assert (share, index) == (overall.share_achieved, overall.completion_index), key
+        assert dims == [by_dim[d].completion_index if d in by_dim else None
+                        for d in registry.schemes[SCHEME].dimensions], key
     # The overview's heatmap reads the snapshot; the same statuses as evaluating.
     qs = snapshot_quarters(registry, SCHEME)[-12:]
     for region in regions:
@@ -153,3 +161,26 @@ def test_snapshot_command_rebuilds_and_checks(sqlite_store, registry, capsys):
     assert "状态快照已重建" in capsys.readouterr().out
     assert main(["--url", url, "snapshot", "--check"]) == 0
     assert main(["--url", url, "snapshot", "--check", "--scheme", "nope"]) == 2
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_bulk_load_writes_the_snapshot_of_new_regions(store, registry, workers):
+    """Given the evaluator, the bulk loader commits the new regions' snapshot with their values
+    (computed from the values in hand, in worker processes): equal to a fresh evaluation.
+    A region that held values before loses its rows (readers or --rebuild fill them)."""
+    plan = plan_scheme(registry, SCHEME, first=FIRST, last=LAST)
+    flow = next(i for i in registry.scheme_indicators(SCHEME) if i.kind is Kind.annual)
+    service = MonitorService(registry, store)
+    store.save_value(flow, "旧县", Quarter(2022, 4), 5, "", "测试", None)
+    assert store.snapshot_check(SCHEME) == []
+    names = [f"新县{k}" for k in range(5)]
+    values = {n: {i: {q: (None if (k + q.q) % 5 == 0 else v) for q, v in s.items()}
+                  for i, s in list(plan.values.items())[k::2]} for k, n in enumerate(names)}
+    values["旧县"] = {flow.id: {Quarter(2023, 1): 7}}
+    bulk_load(store.engine, SCHEME, registry.indicators, values, "测试", references={names[0]: plan.references},
+              snapshot=Evaluator(registry), workers=workers)
+    rows = store.snapshot_rows(SCHEME)
+    assert {r for r, _ in rows} == set(names)                   # 旧县's rows were made stale
+    assert store.snapshot_check(SCHEME) == [f"旧县 {q}:状态快照缺少" for q in snapshot_quarters(registry, SCHEME)]
+    fresh = _fresh(service, store, registry)
+    assert all(rows[key][7] == statuses for key, statuses in fresh.items() if key[0] != "旧县")

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from indicators.model import Baseline, Document, Indicator, Period, ReferenceSeries, Scheme, Stage
 from indicators.periods import Quarter, quarter_range
-from indicators.status import evaluate, status_history
+from indicators.rollup import score
+from indicators.status import classify_quarters, evaluate, status_history
 from indicators.statuses import RANK, Status
 
 SCHEME = Scheme(
@@ -119,3 +120,23 @@ def test_history_matches_evaluate(kind, hist, base):
     hist_statuses = status_history(ind, SCHEME, hist, quarters)
     for q in quarters[::5]:
         assert hist_statuses[q] == evaluate(ind, SCHEME, hist, q.end).status
+
+
+@settings(max_examples=400, deadline=None)
+@given(kind=st.sampled_from(KINDS), direction=st.sampled_from(["increase", "decrease"]), strict=st.booleans(),
+       hist=st.dictionaries(quarter, odd_value, max_size=20), ref=st.dictionaries(quarter, odd_value, max_size=8),
+       base=baseline, start=st.sampled_from(["2022-01", "2023-01", "2023-08", "2025-12", "2026-06"]),
+       deadline=st.sampled_from([date(2022, 6, 30), date(2024, 3, 31), date(2025, 7, 31), date(2025, 12, 31)]))
+def test_classify_quarters_decides_as_evaluate(kind, direction, strict, hist, ref, base, start, deadline):
+    """The status snapshot's brief path (no wording, one verdict for all quarters after the
+    deadline) gives every quarter the status and roll-up score of the full evaluation."""
+    ind = make_indicator(kind, direction, strict, start=start, deadline=deadline)
+    verdicts = classify_quarters(ind, SCHEME, hist, QUARTERS, ref, base)
+    assert list(verdicts) == QUARTERS
+    for q in QUARTERS:
+        full = evaluate(ind, SCHEME, hist, q.end, ref, base)
+        v = verdicts[q]
+        assert (v.status, score(v)) == (full.status, score(full)), q
+        assert (v.indicator_id, v.scheme_id) == (full.indicator_id, full.scheme_id)
+        if full.status is not Status.no_data:   # no_data: the full result carries the stale p, the score is 0
+            assert v.p == full.p, q

@@ -180,15 +180,15 @@ def register(app, service):
             view.search(), screen.href(view),
         )
 
-    # The stage strip depends only on the scheme, the quarter and today: plotly builds it in
-    # ~25 ms, so each app keeps the figures (as JSON) of the day.
+    # The stage strip depends only on the scheme, the quarter and today: each app keeps the
+    # figures (as JSON) of the day.
     timelines = _LRU(64)
 
     def timeline(scheme, q) -> dict:
         key = (scheme.id, q.index, date.today().toordinal())
         fig = timelines.get(key)
         if fig is None:
-            fig = figures.stage_timeline(scheme, q.end).to_plotly_json()
+            fig = figures.stage_timeline_json(scheme, q.end)
             timelines.put(key, fig)
         return fig
 
