@@ -123,10 +123,13 @@ class SimUser:
         ok = self._page(action, "/regions", f"?scheme={SCHEME}&q={quarter}", "rn-table")
         return ok & self._post(action, payloads.regions(self.cb, SCHEME, quarter, page=self.rng.randint(1, 3)))
 
-    def run(self, deadline: float) -> None:
+    def run(self, deadline: float, each_action: bool = False) -> None:
+        """Random actions until ``deadline``; with ``each_action`` every kind once first, however
+        long that takes (the smoke test checks every path, whatever the machine's speed)."""
         names, weights = zip(*ACTIONS)
-        while time.monotonic() < deadline:
-            action = self.rng.choices(names, weights)[0]
+        first = list(names) if each_action else []
+        while first or time.monotonic() < deadline:
+            action = first.pop(0) if first else self.rng.choices(names, weights)[0]
             t = time.perf_counter()
             ok = self.act(action)
             self.rec.add(self.rec.actions, action, (time.perf_counter() - t) * 1000, ok, "action failed")
@@ -177,7 +180,8 @@ def run(args) -> dict:
             print(f"{args.users} users for {args.duration} s against {base} ...", file=sys.stderr, flush=True)
             start = time.monotonic()
             deadline = start + args.duration
-            threads = [threading.Thread(target=u.run, args=(deadline,), daemon=True) for u in users]
+            threads = [threading.Thread(target=u.run, args=(deadline, args.each_action), daemon=True)
+                       for u in users]
             for t in threads:
                 t.start()
             for t in threads:
@@ -211,6 +215,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quarters", type=int, default=16)
     ap.add_argument("--think", type=float, default=1.0, help="mean think time between actions, s (default 1)")
     ap.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
+    ap.add_argument("--each-action", action="store_true",
+                    help="every user does each kind of action once before the random mix (smoke tests)")
     ap.add_argument("--format", choices=("json", "table"), default="table")
     ap.add_argument("--out", help="also write the JSON here")
     args = ap.parse_args(argv)
