@@ -104,3 +104,31 @@ def test_judged_quarter(registry):
     assert rules.judged_quarter(scheme, date(2030, 1, 1)) == last                 # after the scheme: its last
     assert rules.judged_quarter(scheme, date(2024, 8, 1)) == Quarter(2024, 2)     # during: the latest ended
     assert rules.judged_quarter(scheme, scheme.period.start.first_day) == first   # before any quarter ended
+
+
+def test_the_summary_counts_ledger_flags_by_kind(registry):
+    """Each ledger flag names an enterprise or a quarter; the summary line counts them by kind."""
+    from datetime import date
+
+    from indicators import ledger
+    from indicators.periods import Quarter
+
+    ind = next(i for i in registry.scheme_indicators("anning") if i.ledger)
+    q = Quarter(2025, 4)
+    twice = [ledger.Entry(1, "甲公司", "91350100M000100Y43", date(2024, 1, 1), unit="甲局"),
+             ledger.Entry(2, "甲公司", "91350100M000100Y43", date(2024, 2, 1), unit="乙局"),
+             ledger.Entry(3, "乙公司", "91350100M000100Y44", date(2024, 3, 1), unit="甲局")]
+    flagged = ledger.flags(ind, "安宁市", {"安宁市": twice}, q, 5.0)
+    empty = ledger.flags(ind, "安宁市", {}, q, 3.0)
+    kinds = {rules.missing_kind(f) for f in flagged + empty}
+    assert kinds == {"填报值与台账不一致", "台账重复", "台账中统一社会信用代码有误", "尚未登记台账"}, flagged + empty
+    line = _line(ind, 5.0)
+    rows = [rules.build_rows([line], {ind.id: 1}, {}, {ind.id: 3}, {ind.id: flagged})[0],
+            rules.build_rows([line], {ind.id: 1}, {}, {ind.id: 0}, {ind.id: empty})[0]]
+    s = rules.summarise(rows)
+    assert s.by_missing["台账重复"] == 1 and s.by_missing["填报值与台账不一致"] == 1
+    assert s.by_missing["尚未登记台账"] == 1
+    assert all("“" not in kind for kind in s.by_missing)   # no enterprise's name in the summary
+    # An empty ledger is reported once, by the ledger's own, more precise, flag.
+    assert rules.NO_LEDGER not in rows[1].missing and rows[1].missing.count(empty[0]) == 1
+    assert rules.missing_items("annual", 3.0, 1, True, 0, ()) == [rules.NO_LEDGER]

@@ -57,7 +57,8 @@ def missing_items(kind: str, actual: Optional[float], evidence: int, ledger: boo
             out.append(MILESTONE_NO_DOCUMENT)
     elif evidence <= 0:
         out.append(NO_EVIDENCE)
-    if ledger and actual is not None and not ledger_rows:
+    # The ledger's own "尚未登记台账:…" says the same with the quarter and the figure: once.
+    if ledger and actual is not None and not ledger_rows and not any(f.startswith("尚未登记台账") for f in flags):
         out.append(NO_LEDGER)
     out.extend(f for f in flags if f and f not in out)
     return out
@@ -163,7 +164,7 @@ class Summary:
     complete: int       # nothing missing (verified or not)
     incomplete: int
     verified: int
-    by_missing: dict = field(default_factory=dict)   # missing text -> rows
+    by_missing: dict = field(default_factory=dict)   # kind of missing item (missing_kind) -> rows
 
     @property
     def text(self) -> str:
@@ -172,11 +173,25 @@ class Summary:
         return ",".join(parts) + "。"
 
 
+def missing_kind(text: str) -> str:
+    """The kind of a missing item, for the summary line: the fixed texts are their own kind; a
+    ledger's flag names one enterprise or one quarter, so it is counted under its kind
+    (indicators.ledger writes 台账重复:…, 尚未登记台账:…, …与台账不一致:…, …统一社会信用代码…)."""
+    for kind in ("台账重复", "尚未登记台账"):
+        if text.startswith(kind):
+            return kind
+    if "与台账不一致" in text:
+        return "填报值与台账不一致"
+    if "统一社会信用代码" in text:
+        return "台账中统一社会信用代码有误"
+    return text
+
+
 def summarise(rows: Iterable[Row]) -> Summary:
     rows = list(rows)
     by: dict[str, int] = {}
     for r in rows:
-        for m in r.missing:
-            by[m] = by.get(m, 0) + 1
+        for kind in dict.fromkeys(missing_kind(m) for m in r.missing):  # a row counts once per kind
+            by[kind] = by.get(kind, 0) + 1
     incomplete = sum(1 for r in rows if r.missing)
     return Summary(len(rows), len(rows) - incomplete, incomplete, sum(1 for r in rows if r.verified), by)
