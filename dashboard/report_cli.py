@@ -74,6 +74,19 @@ def _open_service(url: str):
     return MonitorService(registry, Store(engine)), None
 
 
+
+def scheme_region(service, scheme_id: str, region: Optional[str]) -> tuple[Optional[str], Optional[str]]:
+    """(the region, None), or (None, the Chinese message) for an unknown scheme or region; no
+    region given: the scheme's default region (every command that takes --scheme/--region)."""
+    if scheme_id not in service.registry.schemes:
+        return None, f"未知方案“{scheme_id}”。可选:{'、'.join(sorted(service.registry.schemes))}"
+    region = region or service.default_region(scheme_id)
+    regions = service.regions(scheme_id)
+    if region not in regions:
+        return None, f"方案“{scheme_id}”下没有地区“{region}”。已有地区:{'、'.join(regions)}"
+    return region, None
+
+
 def _target(out: str, filename: str) -> Path:
     path = Path(out)
     if path.is_dir() or out.endswith(("/", os.sep)):
@@ -98,13 +111,9 @@ def run(args: argparse.Namespace, today: Optional[date] = None) -> int:
     if error:
         return _fail(error)
     try:
-        if args.scheme not in service.registry.schemes:
-            known = "、".join(sorted(service.registry.schemes))
-            return _fail(f"未知方案“{args.scheme}”。可选:{known}", EXIT_USAGE)
-        region = args.region or service.default_region(args.scheme)
-        regions = service.regions(args.scheme)
-        if region not in regions:
-            return _fail(f"方案“{args.scheme}”下没有地区“{region}”。已有地区:{'、'.join(regions)}", EXIT_USAGE)
+        region, problem = scheme_region(service, args.scheme, args.region)
+        if problem:
+            return _fail(problem, EXIT_USAGE)
         quarter = Quarter.latest_ended(as_of)
         path = _target(args.out, reports.report_filename(service, args.scheme, region, quarter, args.fmt))
         if not path.parent.is_dir():

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..report_cli import EXIT_OK, EXIT_USAGE, _fail, _open_service, _target
+from ..report_cli import EXIT_OK, EXIT_USAGE, _fail, _open_service, _target, scheme_region
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -50,13 +50,9 @@ def run(args: argparse.Namespace, ledgers_xlsx: Optional[Callable] = None) -> in
         return _fail(error)
     try:
         attach(service, settings)
-        if args.scheme not in service.registry.schemes:
-            known = "、".join(sorted(service.registry.schemes))
-            return _fail(f"未知方案“{args.scheme}”。可选:{known}", EXIT_USAGE)
-        region = args.region or service.default_region(args.scheme)
-        regions = service.regions(args.scheme)
-        if region not in regions:
-            return _fail(f"方案“{args.scheme}”下没有地区“{region}”。已有地区:{'、'.join(regions)}", EXIT_USAGE)
+        region, problem = scheme_region(service, args.scheme, args.region)
+        if problem:
+            return _fail(problem, EXIT_USAGE)
         quarter = rules.judged_quarter(service.scheme(args.scheme), date.today())
         path = _target(args.out, package.package_filename(service.scheme(args.scheme), region, quarter))
         if not path.parent.is_dir():
