@@ -37,6 +37,33 @@ from .models import EvidenceFile, Region, Submission
 __all__ = ["Evidence", "EvidenceRow", "BlobStore", "Office", "EvidenceRefused", "add_refusal", "remove_refusal"]
 
 
+def region_and_quarter(registry, store, ind, region: Optional[str], period, today: Optional[date], what: str,
+                       refused: type[StoreError]) -> tuple[str, Quarter]:
+    """The region (default: the scheme's own) and quarter an evidence file or a ledger row is for,
+    checked: a known region, a quarter like 2025Q2 from the scheme's start to now. ``refused``
+    (the caller's StoreError) carries the Chinese message; ``what`` names the action."""
+    scheme = registry.schemes[ind.scheme]
+    region = (region or scheme.region or "").strip()
+    if region != scheme.region and region not in store.regions(ind.scheme):
+        raise refused(f"未知地区“{region}”。")
+    try:
+        q = period if isinstance(period, Quarter) else Quarter.parse(str(period).strip())
+    except ValueError:
+        raise refused(f"报告期“{period}”格式错误,应为如2025Q2。")
+    first = Quarter.containing(scheme.period.start.first_day)
+    now = Quarter.containing(today or datetime.now(timezone.utc).date())
+    if q < first or q > now:
+        raise refused(f"{q.label}不在可{what}的季度内({first.label}至{now.label})。")
+    return region, q
+
+
+def submission_state(s: Session, scheme_id: str, rid: int, unit: str, q: Quarter) -> str:
+    """The unit's submission state of the quarter, inside the write transaction (draft when none)."""
+    st = s.scalar(select(Submission.state).where(Submission.scheme_id == scheme_id, Submission.region_id == rid,
+                                                 Submission.unit == unit, Submission.period == str(q)))
+    return st or "draft"
+
+
 class EvidenceRefused(StoreError):
     """Refused; ``str(exc)`` is the Chinese message. Nothing was stored."""
 
@@ -274,25 +301,11 @@ class Evidence:
         ind = self.registry.indicators.get(indicator_id)
         if ind is None:
             raise EvidenceRefused(f"未知指标编号“{indicator_id}”。")
-        scheme = self.registry.schemes[ind.scheme]
-        region = (region or scheme.region or "").strip()
-        if region != scheme.region and region not in self.store.regions(ind.scheme):
-            raise EvidenceRefused(f"未知地区“{region}”。")
-        try:
-            q = period if isinstance(period, Quarter) else Quarter.parse(str(period).strip())
-        except ValueError:
-            raise EvidenceRefused(f"报告期“{period}”格式错误,应为如2025Q2。")
-        first = Quarter.containing(scheme.period.start.first_day)
-        now = Quarter.containing(today or datetime.now(timezone.utc).date())
-        if q < first or q > now:
-            raise EvidenceRefused(f"{q.label}不在可添加佐证材料的季度内({first.label}至{now.label})。")
+        region, q = region_and_quarter(self.registry, self.store, ind, region, period, today, "添加佐证材料",
+                                       EvidenceRefused)
         return ind, region, q
 
-    @staticmethod
-    def _state(s: Session, scheme_id: str, rid: int, unit: str, q: Quarter) -> str:
-        st = s.scalar(select(Submission.state).where(Submission.scheme_id == scheme_id, Submission.region_id == rid,
-                                                     Submission.unit == unit, Submission.period == str(q)))
-        return st or "draft"
+    _state = staticmethod(submission_state)
 
     # -- writes
 

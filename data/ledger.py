@@ -29,8 +29,8 @@ from indicators.model import Indicator
 from indicators.periods import Quarter
 
 from .errors import StoreError
-from .evidence import Actor, add_refusal
-from .models import LedgerRow, Region, Submission
+from .evidence import Actor, add_refusal, region_and_quarter, submission_state
+from .models import LedgerRow, Region
 
 __all__ = ["Ledgers", "LedgerEntry", "LedgerRefused", "MAX_ROWS_PER_WRITE"]
 
@@ -181,25 +181,9 @@ class Ledgers:
         return ind
 
     def _target(self, ind: Indicator, region: Optional[str], period, today: Optional[date]) -> tuple[str, Quarter]:
-        scheme = self.registry.schemes[ind.scheme]
-        region = (region or scheme.region or "").strip()
-        if region != scheme.region and region not in self.store.regions(ind.scheme):
-            raise LedgerRefused(f"未知地区“{region}”。")
-        try:
-            q = period if isinstance(period, Quarter) else Quarter.parse(str(period).strip())
-        except ValueError:
-            raise LedgerRefused(f"报告期“{period}”格式错误,应为如2025Q2。")
-        first = Quarter.containing(scheme.period.start.first_day)
-        now = Quarter.containing(today or datetime.now(timezone.utc).date())
-        if q < first or q > now:
-            raise LedgerRefused(f"{q.label}不在可登记台账的季度内({first.label}至{now.label})。")
-        return region, q
+        return region_and_quarter(self.registry, self.store, ind, region, period, today, "登记台账", LedgerRefused)
 
-    @staticmethod
-    def _state(s: Session, scheme_id: str, rid: int, unit: str, q: Quarter) -> str:
-        st = s.scalar(select(Submission.state).where(Submission.scheme_id == scheme_id, Submission.region_id == rid,
-                                                     Submission.unit == unit, Submission.period == str(q)))
-        return st or "draft"
+    _state = staticmethod(submission_state)
 
     def check_rows(self, ind: Indicator, rows: Iterable[Mapping], q: Quarter,
                    numbers: Optional[Iterable[int]] = None) -> list[rules.CheckedRow]:
