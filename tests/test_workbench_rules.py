@@ -109,3 +109,13 @@ def test_nothing_accepted_and_nothing_kept_is_refused():
         r["accept"] = False
     text, problems = definition_text(scheme, rows, [i for i in current if i.id in {r["registered"] for r in rows}])
     assert text == "" and "至少要有一项指标" in problems[0]
+
+
+def test_the_document_parts_cover_the_text_and_hold_every_candidate_sentence():
+    from dashboard.workbench.rules import document_parts
+    draft, *_ = _setup()
+    text = open("indicators/sources/luzhou.txt", encoding="utf-8").read()
+    parts = document_parts(text)
+    assert "".join(text[a:b] for a, b, _ in parts) == text
+    starts = {a for a, _b, s in parts if s}
+    assert all(c["span"][0] in starts for c in draft["candidates"])

@@ -222,3 +222,19 @@ def definition_text(scheme: Scheme, rows: list[dict], current: Iterable[Indicato
         who = _label(row) if row is not None else (f"保留的指标 {iid}" if iid else "方案")
         problems.append(f"{who}、字段 {e.field}:{e.message}")
     return text, problems
+
+
+def document_parts(text: str) -> list[tuple[int, int, bool]]:
+    """The document cut into ``(start, end, is_sentence)`` pieces covering it all, so the review page
+    shows the text verbatim with each sentence clickable and highlightable by its span."""
+    parts, pos = [], 0
+    for s in split_clauses(text).sentences:
+        if s.start < pos:
+            continue
+        if s.start > pos:
+            parts.append((pos, s.start, False))
+        parts.append((s.start, s.end, True))
+        pos = s.end
+    if pos < len(text):
+        parts.append((pos, len(text), False))
+    return parts
