@@ -20,7 +20,7 @@ from dashboard.workbench import review
 from indicators.periods import Quarter
 from tests.test_entry_browser import INDICATOR, QUARTER, REGION, click, open_entry, open_overview, pid, summary, \
     type_into, wait_until
-from tests.test_schemes_browser import _click, _fill, _pick, _shoot, _versions
+from tests.test_schemes_browser import _click, _fill, _pick, _versions
 
 FIXTURE = Path(__file__).parent / "fixtures" / "workbench_luzhou.txt"
 REASON = "泸州市专利转化运用专项行动实施方案(泸市府办发〔2024〕23号)"
@@ -29,6 +29,21 @@ ADJ_REASON = "泸州市专利转化运用专项行动调整(泸市府办发〔20
 
 def _upload(dash_duo, path) -> None:
     dash_duo.find_element(f"#{review.DR_UPLOAD} input[type=file]").send_keys(str(path))
+
+
+def _shoot(drv, name: str) -> None:
+    """The review view (document beside candidates) at both screen sizes, when asked for."""
+    out = os.environ.get("SCHEMES_SCREENSHOTS")   # set to docs/screenshots to refresh the pictures
+    if not out:
+        return
+    for w, h in ((1366, 768), (1920, 1080)):
+        drv.set_window_size(w, h)
+        top = ("document.activeElement.blur();"
+               f"const s = document.getElementById('{review.DR_UPLOAD}').closest('section'); s.scrollIntoView();"
+               "const e = document.scrollingElement;"
+               "return Math.abs(s.getBoundingClientRect().top) < 2 || e.scrollTop + e.clientHeight >= e.scrollHeight - 2;")
+        WebDriverWait(drv, 10).until(lambda d: d.execute_script(top))
+        drv.save_screenshot(os.path.join(out, f"{name}_{w}x{h}.png"))
 
 
 def _rows(drv) -> list:
@@ -71,8 +86,8 @@ def test_upload_review_publish_enter_and_adjust(dash_duo, demo_app, tmp_path):
     assert len(checks) == 6 and all(c.is_selected() for c in checks)
 
     # Selecting a candidate highlights its sentence in the document.
-    cell = drv.find_element(By.CSS_SELECTOR, f"#{review.DR_GRID} .ag-center-cols-container [row-id='c2'] "
-                                             "[col-id='registered']")
+    cell = drv.find_element(By.CSS_SELECTOR, f"#{review.DR_GRID} .ag-pinned-left-cols-container [row-id='c2'] "
+                                             "[col-id='cid']")
     drv.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", cell)
     WebDriverWait(drv, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#{review.DR_DOC} .sv-dr-hl"))
     hl = drv.find_element(By.CSS_SELECTOR, f"#{review.DR_DOC} .sv-dr-hl").text

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from indicators.draft import DraftInputError, draft_text, read_bytes
+from indicators.model import KIND_LABELS
 
 from ..grid import grid
 from ..permissions import guarded
@@ -40,13 +42,20 @@ SENTENCE = "sv-dr-sent"            # pattern-matching id of a sentence in the do
 MAX_BYTES = 10 * 1024 * 1024       # a scheme document (PDF) is well under 10 MB
 
 _OPT = {"cellEditor": "agSelectCellEditor"}
+_ONE_LINE = {"wrapText": False, "autoHeight": False}   # long texts: one line, the whole text as a tooltip
+
+
+def _labels(mapping: dict) -> dict:
+    """Show a stored code (cumulative, flow) by its Chinese label; the cell keeps the code the loader reads."""
+    return {"valueFormatter": {"function": f"({json.dumps(mapping, ensure_ascii=False)})[params.value] || params.value"}}
+
 COLUMNS = [
     {"field": "accept", "headerName": "接受", "editable": True, "cellDataType": "boolean", "width": 70,
      "filter": False, "pinned": "left"},
-    {"field": "cid", "headerName": "候选", "width": 80, "pinned": "left"},
-    {"field": "name", "headerName": "名称", "editable": True, "minWidth": 180, "flex": 2},
+    {"field": "cid", "headerName": "候选", "width": 70, "pinned": "left"},
+    {"field": "name", "headerName": "名称", "editable": True, "width": 200, "pinned": "left"},
     {"field": "kind", "headerName": "类型", "editable": True, "cellEditorParams": {"values": rules.KINDS},
-     "width": 120, **_OPT},
+     "width": 110, **_OPT, **_labels(KIND_LABELS)},
     {"field": "value", "headerName": "目标值", "editable": True, "width": 90},
     {"field": "min", "headerName": "下限", "editable": True, "width": 75},
     {"field": "max", "headerName": "上限", "editable": True, "width": 75},
@@ -56,14 +65,17 @@ COLUMNS = [
     {"field": "stage", "headerName": "阶段", "editable": True, "width": 95},
     {"field": "dimension", "headerName": "维度", "editable": True, "width": 85},
     {"field": "reporting", "headerName": "填报方式", "editable": True,
-     "cellEditorParams": {"values": ["flow", "stock"]}, "width": 95, **_OPT},
+     "cellEditorParams": {"values": ["flow", "stock"]}, "width": 110, **_OPT,
+     **_labels({"flow": "当季新增", "stock": "季末存量"})},
     {"field": "lead_units", "headerName": "牵头单位", "editable": True, "minWidth": 130, "flex": 1},
     {"field": "responsible_units", "headerName": "责任单位", "editable": True, "minWidth": 130, "flex": 1},
-    {"field": "id", "headerName": "指标编号", "editable": True, "minWidth": 170, "flex": 1},
-    {"field": "registered", "headerName": "已登记", "minWidth": 120, "flex": 1},
+    {"field": "id", "headerName": "指标编号", "editable": True, "minWidth": 170, "flex": 1, "tooltipField": "id",
+     **_ONE_LINE},
+    {"field": "registered", "headerName": "已登记", "minWidth": 120, "flex": 1, "tooltipField": "registered",
+     **_ONE_LINE},
     {"field": "clause", "headerName": "条款", "width": 80},
     {"field": "confidence", "headerName": "置信度", "width": 85},
-    {"field": "explain", "headerName": "依据", "minWidth": 200, "flex": 2},
+    {"field": "explain", "headerName": "依据", "minWidth": 200, "flex": 2, "tooltipField": "explain", **_ONE_LINE},
 ]
 
 
