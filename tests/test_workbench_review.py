@@ -46,22 +46,24 @@ def _scanned_pdf() -> bytes:
 ])
 def test_a_bad_document_is_refused_with_the_readers_message_and_changes_nothing(service, data, name, message):
     data = _scanned_pdf() if data is None else data
-    msg, store, rows, doc = review.draft_upload(_url(data), name, "luzhou", 1, service)
+    msg, store, rows, doc, cols = review.draft_upload(_url(data), name, "luzhou", 1, service)
     assert message in json.dumps(msg.to_plotly_json(), ensure_ascii=False, default=str)
     assert msg.color == "danger"
-    assert (store, rows, doc) == (review.no_update,) * 3
+    assert (store, rows, doc, cols) == (review.no_update,) * 4
 
 
 def test_a_document_without_targets_says_so_and_offers_an_empty_review(service):
     text = "关于开展知识产权宣传周活动的通知\n一、活动内容\n各单位要高度重视,认真组织宣传活动。\n".encode()
-    msg, store, rows, _doc = review.draft_upload(_url(text), "notice.txt", "luzhou", 1, service)
+    msg, store, rows, _doc, _cols = review.draft_upload(_url(text), "notice.txt", "luzhou", 1, service)
     flat = json.dumps(msg.to_plotly_json(), ensure_ascii=False, default=str)
     assert rows == [] and "未找到量化目标" in flat and msg.color == "warning"
     assert store["scheme"] == "luzhou"
 
 
 def test_luzhou_draft_validates_and_a_bad_edit_names_candidate_and_field(service):
-    _msg, store, rows, doc = review.draft_upload(_url(LUZHOU.encode()), "luzhou.txt", "luzhou", 1, service)
+    _msg, store, rows, doc, cols = review.draft_upload(_url(LUZHOU.encode()), "luzhou.txt", "luzhou", 1, service)
+    stage = next(c for c in cols if c["field"] == "stage")
+    assert stage["cellEditorParams"]["values"] == ["y2024", "y2025"]   # the scheme's own stages to pick
     assert len(rows) == 10 and all(r["registered"] for r in rows)
     assert any(getattr(p, "id", None) and "建设省级高价值专利育成中心2家以上" in p.children for p in doc
                if not isinstance(p, str))
@@ -83,7 +85,7 @@ def _draft_bodies(app, rows, store, effective="2025-01-01"):
 def test_only_admins_publish_a_draft(app, who):  # noqa: F811
     from tests.test_auth import call, signed_in
     service = app.server.extensions["monitor"]["service"]
-    _msg, store, rows, _doc = review.draft_upload(_url(LUZHOU.encode()), "luzhou.txt", "luzhou", 1, service)
+    _msg, store, rows, _doc, _cols = review.draft_upload(_url(LUZHOU.encode()), "luzhou.txt", "luzhou", 1, service)
     body = _draft_bodies(app, rows, store)
     text = json.dumps(call(signed_in(app, who), body).get_json(), ensure_ascii=False)
     assert "只有领导小组办公室管理员可以进行此操作" in text

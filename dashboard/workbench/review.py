@@ -62,7 +62,7 @@ COLUMNS = [
     {"field": "unit", "headerName": "单位", "editable": True, "cellEditorParams": {"values": rules.UNITS},
      "width": 85, **_OPT},
     {"field": "deadline", "headerName": "截止日期", "editable": True, "width": 115},
-    {"field": "stage", "headerName": "阶段", "editable": True, "width": 95},
+    {"field": "stage", "headerName": "阶段", "editable": True, "width": 95},        # choices: columns(scheme)
     {"field": "dimension", "headerName": "维度", "editable": True, "width": 85},
     {"field": "reporting", "headerName": "填报方式", "editable": True,
      "cellEditorParams": {"values": ["flow", "stock"]}, "width": 110, **_OPT,
@@ -79,7 +79,14 @@ COLUMNS = [
 ]
 
 
-def section(scheme_options_hint: str = ""):
+def columns(scheme) -> list[dict]:
+    """The grid's columns with the scheme's own stages and dimensions to pick from."""
+    picks = {"stage": [st.id for st in scheme.stages], "dimension": list(scheme.dimensions)}
+    return [dict(c, cellEditorParams={"values": picks[c["field"]]}, **_OPT) if c["field"] in picks else c
+            for c in COLUMNS]
+
+
+def section():
     date_hint = "YYYY-MM-DD,如 2024-06-30"
     return html.Section([
         html.H2("从文件草拟(审核候选指标)", className="section-title"),
@@ -89,7 +96,7 @@ def section(scheme_options_hint: str = ""):
                className="small text-muted mb-1"),
         dcc.Upload(html.Div(["拖放或", html.A("选择方案文件", href="#")]), id=DR_UPLOAD,
                    accept=".txt,.docx,.pdf,.doc", max_size=MAX_BYTES, className="entry-upload"),
-        html.Div(id=DR_MSG),
+        dcc.Loading(html.Div(id=DR_MSG), type="dot"),   # reading a long PDF takes a moment
         dcc.Store(id=DR_STORE), dcc.Store(id=DR_PICK),
         dbc.Row([
             dbc.Col([html.Div("原文", className="small fw-bold"),
@@ -156,15 +163,15 @@ def check_rows(service, store, rows):
 
 
 def draft_upload(contents, filename, scheme_id, based_on, service):
-    """(message, store, rows, document) for an uploaded document; a bad file changes nothing."""
+    """(message, store, rows, document, columns) for an uploaded document; a bad file changes nothing."""
     try:
         data = base64.b64decode((contents or "").split(",", 1)[1], validate=True)
     except (IndexError, binascii.Error):
-        return _alert("无法读取上传的文件,请重新选择。"), no_update, no_update, no_update
+        return (_alert("无法读取上传的文件,请重新选择。"),) + (no_update,) * 4
     try:
         doc = read_bytes(data, filename or "")
     except DraftInputError as exc:
-        return _alert(str(exc)), no_update, no_update, no_update
+        return (_alert(str(exc)),) + (no_update,) * 4
     draft = draft_text(doc).to_dict()
     scheme, current, _v = _basis(service, scheme_id)
     rows = rules.review_rows(draft, scheme, current)
@@ -175,16 +182,17 @@ def draft_upload(contents, filename, scheme_id, based_on, service):
     if not rows:
         head = f"“{doc.source}”中未找到量化目标:可点选原文句子手工添加。"
     store = {"scheme": scheme_id, "source": doc.source, "text": doc.text, "based_on": based_on}
-    return _alert("\n".join([head] + notes), color), store, rows, document_pane(doc.text)
+    return _alert("\n".join([head] + notes), color), store, rows, document_pane(doc.text), columns(scheme)
 
 
 def register(app, service, publish):
     """``publish(action, based_on, effective, reason)``: the page's publication helper (message + page state)."""
 
     @app.callback(Output(DR_MSG, "children"), Output(DR_STORE, "data"), Output(DR_GRID, "rowData"),
-                  Output(DR_DOC, "children"), Input(DR_UPLOAD, "contents"), State(DR_UPLOAD, "filename"),
-                  State("sv-scheme", "value"), State("sv-based-on", "data"), prevent_initial_call=True)
-    @guarded("admin", refused=lambda msg: (_alert(msg),) + (no_update,) * 3)
+                  Output(DR_DOC, "children"), Output(DR_GRID, "columnDefs"), Input(DR_UPLOAD, "contents"),
+                  State(DR_UPLOAD, "filename"), State("sv-scheme", "value"), State("sv-based-on", "data"),
+                  prevent_initial_call=True)
+    @guarded("admin", refused=lambda msg: (_alert(msg),) + (no_update,) * 4)
     def upload(contents, filename, scheme_id, based_on):
         return draft_upload(contents, filename, scheme_id, based_on, service)
 
