@@ -163,3 +163,18 @@ def test_a_draft_failing_validation_is_refused_naming_candidate_and_field(dash_d
     dash_duo.wait_for_contains_text(f"#{review.DR_PUB_MSG}", "校验未通过(未发布)", timeout=20)
     assert "候选 c2(省级高价值专利育成中心数)、字段 target.value" in dash_duo.find_element(f"#{review.DR_PUB_MSG}").text
     assert [v.version for v in service.registry_history().versions("luzhou")] == [1]
+
+    # A missed target: select a sentence, add it; split a candidate; both checked at once.
+    sent = drv.find_elements(By.CSS_SELECTOR, f"#{review.DR_DOC} .sv-dr-sent")[0]
+    drv.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", sent)
+    dash_duo.wait_for_contains_text(f"#{review.DR_PICKED}", "已选句子:" + sent.text[:10], timeout=10)
+    assert "sv-dr-hl" in sent.get_attribute("class")
+    _click(dash_duo, review.DR_ADD)
+    WebDriverWait(drv, 20).until(lambda d: len(_rows(d)) == 7)
+    dash_duo.wait_for_contains_text(f"#{review.DR_CHECK}", "候选 m7(未命名)、字段 name", timeout=20)
+    cell = drv.find_element(By.CSS_SELECTOR, f"#{review.DR_GRID} .ag-pinned-left-cols-container [row-id='c3'] "
+                                             "[col-id='cid']")
+    drv.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", cell)
+    _click(dash_duo, review.DR_SPLIT)
+    WebDriverWait(drv, 20).until(lambda d: len(_rows(d)) == 8)
+    assert drv.find_elements(By.CSS_SELECTOR, f"#{review.DR_GRID} [row-id='c3.2']")
