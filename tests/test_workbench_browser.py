@@ -148,11 +148,18 @@ def test_a_draft_failing_validation_is_refused_naming_candidate_and_field(dash_d
     _upload(dash_duo, FIXTURE)
     WebDriverWait(drv, 20).until(lambda d: len(_rows(d)) == 6)
     # Edit c2's target to a negative number in the grid: the live check names the candidate and field.
-    cell = drv.find_element(By.CSS_SELECTOR, f"#{review.DR_GRID} [row-id='c2'] [col-id='value']")
-    drv.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
-    ActionChains(drv).double_click(cell).perform()
-    editor = WebDriverWait(drv, 10).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, f"#{review.DR_GRID} [row-id='c2'] [col-id='value'] input"))
+    sel = f"#{review.DR_GRID} [row-id='c2'] [col-id='value']"
+
+    def editing():
+        """Click the cell until its editor is open (a click while the grid re-renders is lost)."""
+        cell = drv.find_element(By.CSS_SELECTOR, sel)
+        if not cell.find_elements(By.CSS_SELECTOR, "input"):
+            drv.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+            ActionChains(drv).click(cell).perform()
+        found = cell.find_elements(By.CSS_SELECTOR, "input")
+        return found[0] if found else False
+
+    editor = wait_until(editing, what="the editor of c2's 目标值")
     editor.send_keys("\ue009a")         # Ctrl+A
     editor.send_keys("-2\n")
     dash_duo.wait_for_contains_text(f"#{review.DR_CHECK}", "候选 c2(省级高价值专利育成中心数)、字段 target.value",

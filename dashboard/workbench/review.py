@@ -13,6 +13,7 @@ import binascii
 import json
 
 import dash_bootstrap_components as dbc
+import yaml
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from indicators.draft import DraftInputError, draft_text, read_bytes
@@ -159,7 +160,8 @@ def check_rows(service, store, rows):
     if problems:
         return False, "校验未通过(发布时将被拒绝):\n" + "\n".join(problems), text
     accepted = sum(1 for r in rows if r.get("accept"))
-    return True, f"校验通过:接受{accepted}项候选,发布后方案 {scheme.id} 共{text.count(chr(10) + '- id: ')}项指标", text
+    total = len(yaml.safe_load(text)["indicators"])
+    return True, f"校验通过:接受{accepted}项候选,发布后方案 {scheme.id} 共{total}项指标", text
 
 
 def draft_upload(contents, filename, scheme_id, based_on, service):
@@ -196,10 +198,11 @@ def register(app, service, publish):
     def upload(contents, filename, scheme_id, based_on):
         return draft_upload(contents, filename, scheme_id, based_on, service)
 
+    # rowData set by a callback (upload, add, merge, split) triggers this; a cell edit comes as cellValueChanged.
     @app.callback(Output(DR_CHECK, "children"), Input(DR_GRID, "cellValueChanged"), Input(DR_STORE, "data"),
-                  Input(DR_GRID, "rowData"), State(DR_GRID, "rowData"), prevent_initial_call=True)
+                  Input(DR_GRID, "rowData"), prevent_initial_call=True)
     @guarded("admin", refused=lambda msg: _alert(msg))
-    def live_check(_changed, store, _rows_in, rows):
+    def live_check(_changed, store, rows):
         ok, message, _text = check_rows(service, store, rows)
         return _alert(message, "success" if ok else "danger") if message else ""
 

@@ -10,6 +10,7 @@ registered indicator whose candidate is rejected is removed.
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Iterable, Optional
 
 import yaml
@@ -66,7 +67,6 @@ def _stage_for(scheme: Scheme, stage: Optional[str], deadline: Optional[str]) ->
         return stage
     if deadline:
         try:
-            from datetime import date
             st = scheme.stage_at(date.fromisoformat(deadline))
             if st is not None:
                 return st.id
