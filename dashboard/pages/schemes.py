@@ -1,5 +1,6 @@
 """方案管理 (admins only): the published versions of each scheme (who, when, why), a version
-as YAML, publishing an uploaded YAML as a new version, adjusting one target (方案调整).
+as YAML, publishing an uploaded YAML as a new version, adjusting one target (方案调整), and
+reviewing a draft made from the scheme's document (dashboard/workbench/review.py).
 
 Every callback checks the admin role on the server (``guarded("admin")``). A publication
 names the version the admin was looking at (``SV_BASED_ON``): if another admin published
@@ -23,6 +24,7 @@ from indicators.versions import ACTION_LABELS, VersionRefused, parse_definition
 from ..components import target_text
 from ..entry.forms import local_time
 from ..permissions import current_identity, guarded
+from ..workbench import review
 from .common import page_title, selector_col
 
 NAV_LABEL = "方案管理"
@@ -145,6 +147,7 @@ def layout(service, search, **_):
                 html.Div(id=PUB_MSG),
             ], className="section"), lg=6),
         ]),
+        review.section(),
     ], className="schemes")
 
 
@@ -260,3 +263,5 @@ def register(app, service):
         except ValueError:
             return (_alert(f"新目标值“{value or ''}”不是数字。未发布。"),) + (no_update,) * 5
         return _publish(service.adjust_target, based_on, effective, reason, indicator_id=indicator_id, value=number)
+
+    review.register(app, service, _publish)
