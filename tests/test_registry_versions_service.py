@@ -144,3 +144,14 @@ def test_only_admins_reach_the_schemes_page_and_its_adjust_callback(app, who):
     admin = signed_in(app, "boss")
     text = json.dumps(call(admin, body).get_json(), ensure_ascii=False)
     assert "已发布方案 anning 第2版" in text and service.registry.indicators[IND].target.value == 600
+
+
+def test_the_versions_table_names_people_by_display_name(two_workers):
+    from dashboard.pages import schemes
+
+    a, b = two_workers
+    a.store.add_user("office", "admin", display_name="领导小组办公室张三")
+    a.adjust_target(IND, 600, date(2024, 6, 30), REASON, "office")
+    html = component_html(schemes.versions_table(b, "anning"))
+    assert "领导小组办公室张三" in html and ">office<" not in html
+    assert "系统" in html   # version 1, the shipped file

@@ -73,10 +73,11 @@ def _date(text) -> Optional[date]:
 
 
 def versions_table(service, scheme_id: str):
-    rows = []
+    rows, names = [], service.display_names()   # people by display name, never account id
     for v in reversed(service.registry_history().versions(scheme_id)):
         rows.append(html.Tr([html.Td(f"第{v.version}版"), html.Td(v.effective_from.isoformat()),
-                             html.Td(ACTION_LABELS.get(v.action, v.action)), html.Td(v.published_by or "系统"),
+                             html.Td(ACTION_LABELS.get(v.action, v.action)),
+                             html.Td(names.get(v.published_by, v.published_by) if v.published_by else "系统"),
                              html.Td(local_time(v.published_at) if v.published_at else "—"),
                              html.Td(v.reason or "—")], **{"data-version": str(v.version)}))
     head = html.Thead(html.Tr([html.Th(h) for h in ("版本", "生效日期", "操作", "发布人", "发布时间", "依据")]))
