@@ -134,8 +134,10 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
         from data.demo import load_demo
         load_demo(store, registry, evidence=evidence)
     service = MonitorService(registry, store, default_scheme=settings.default_scheme or None)
+    # From now on the registry in force (published versions included), not the shipped one.
+    evidence.registry = lambda: service.registry
     service.evidence = evidence
-    service.acceptance = AcceptanceMarks(store, registry)
+    service.acceptance = AcceptanceMarks(store, lambda: service.registry)
 
     app = Dash(
         __name__,

@@ -372,7 +372,7 @@ class MonitorService:
         from data.ledger import Ledgers
 
         if getattr(self, "_ledgers", None) is None:
-            self._ledgers = Ledgers(self.store, self.registry)
+            self._ledgers = Ledgers(self.store, lambda: self.registry)
         return self._ledgers
 
     def ledger_counts(self, scheme_id: str, region_id: str, period) -> dict[str, int]:

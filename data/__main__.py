@@ -392,8 +392,11 @@ def cmd_snapshot(args) -> int:
 
 def _evidence(store, url: str, registry=None):
     from .evidence import Evidence, evidence_dir
+    from .scheme_versions import load_history
 
-    return Evidence(store, registry or _registry(), evidence_dir(url), float(os.environ.get("EVIDENCE_MAX_MB") or 20))
+    # The registry in force: a scheme or indicator published in the database counts too.
+    registry = registry or load_history(store, _registry()).registry
+    return Evidence(store, registry, evidence_dir(url), float(os.environ.get("EVIDENCE_MAX_MB") or 20))
 
 
 def cmd_evidence_add(args) -> int:

@@ -14,6 +14,7 @@ from typing import Optional
 from sqlalchemy import select
 
 from .errors import StoreError
+from .evidence import CurrentRegistry
 from .models import AcceptanceMark, Region
 
 __all__ = ["AcceptanceMarks", "Mark", "MarkRefused"]
@@ -46,7 +47,7 @@ def _mark(m: AcceptanceMark) -> Mark:
     return Mark(m.indicator_id, m.verified_by, _utc(m.verified_at), m.undone_by, _utc(m.undone_at))
 
 
-class AcceptanceMarks:
+class AcceptanceMarks(CurrentRegistry):
     def __init__(self, store, registry):
         self.store = store
         self.registry = registry

@@ -37,6 +37,23 @@ from .models import EvidenceFile, Region, Submission
 __all__ = ["Evidence", "EvidenceRow", "BlobStore", "Office", "EvidenceRefused", "add_refusal", "remove_refusal"]
 
 
+
+class CurrentRegistry:
+    """``registry`` of a store-side service: a Registry, or a callable giving the one in force now
+    (registry versions: a scheme published in another worker is used at the next call)."""
+
+    _registry = None
+
+    @property
+    def registry(self):
+        r = self._registry
+        return r() if callable(r) else r
+
+    @registry.setter
+    def registry(self, value) -> None:
+        self._registry = value
+
+
 def region_and_quarter(registry, store, ind, region: Optional[str], period, today: Optional[date], what: str,
                        refused: type[StoreError]) -> tuple[str, Quarter]:
     """The region (default: the scheme's own) and quarter an evidence file or a ledger row is for,
@@ -260,7 +277,7 @@ class BlobStore:
 
 # ---------------------------------------------------------------- the service
 
-class Evidence:
+class Evidence(CurrentRegistry):
     """Evidence files of a store, kept in ``directory``."""
 
     def __init__(self, store, registry, directory: Path | str, max_mb: float = 20):

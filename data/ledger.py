@@ -29,7 +29,7 @@ from indicators.model import Indicator
 from indicators.periods import Quarter
 
 from .errors import StoreError
-from .evidence import Actor, add_refusal, region_and_quarter, submission_state
+from .evidence import Actor, CurrentRegistry, add_refusal, region_and_quarter, submission_state
 from .models import LedgerRow, Region
 
 __all__ = ["Ledgers", "LedgerEntry", "LedgerRefused", "MAX_ROWS_PER_WRITE"]
@@ -114,7 +114,7 @@ def ledger_refusal(actor: Optional[Actor], scheme_id: str, unit: str, region: st
             .replace("添加或移除佐证材料", "登记或更正台账").replace("如需补充", "如需补登"))
 
 
-class Ledgers:
+class Ledgers(CurrentRegistry):
     """The ledgers of a store (the only SQL about them)."""
 
     def __init__(self, store, registry):

@@ -155,3 +155,30 @@ def test_the_versions_table_names_people_by_display_name(two_workers):
     html = component_html(schemes.versions_table(b, "anning"))
     assert "领导小组办公室张三" in html and ">office<" not in html
     assert "系统" in html   # version 1, the shipped file
+
+
+def test_a_scheme_published_in_the_database_takes_evidence_and_marks(tmp_path):
+    """A county's own scheme, published (not shipped): the app's evidence files and 已核验 marks
+    follow the registry in force, not the one loaded at start."""
+    import re
+
+    from dashboard import Settings, create_app
+    from data.evidence import Office
+    from data.evidence_demo import tiny_pdf
+    from dashboard.permissions import Identity
+    from indicators.registry import SCHEMES_DIR
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/c.db", secret_key="k" * 40, login_disabled=True))
+    service = app.server.extensions["monitor"]["service"]
+    text = (SCHEMES_DIR / "luzhou.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: luzhou\n", "id: xuyong\n", 1).replace("region: 泸州市", "region: 叙永县")
+    text = re.sub(r"(\n\s+- id: )luzhou_", r"\1xuyong_", text)
+    service.publish_scheme(text, date(2024, 6, 1), "叙永县方案", "office")
+    assert "xuyong" in service.registry.schemes and service.regions("xuyong") == ["叙永县"]
+
+    ind = "xuyong_ip_custody_enterprises"
+    row = service.evidence.add(Office("office"), ind, "叙永县", "2025Q4", "托管协议.pdf", tiny_pdf("x", ["y"]))
+    assert row.indicator_id == ind
+    mark = service.acceptance.set(Identity("office", "办公室", "admin"), "xuyong", "叙永县", ind, True)
+    assert mark is not None and mark.verified_by == "office"
+    assert app.server.test_client().get("/?scheme=xuyong").status_code == 200

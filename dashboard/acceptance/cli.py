@@ -33,9 +33,9 @@ def attach(service, settings) -> None:
     from data.acceptance import AcceptanceMarks
     from data.evidence import Evidence
 
-    service.evidence = Evidence(service.store, service.registry, settings.resolved_evidence_dir(),
+    service.evidence = Evidence(service.store, lambda: service.registry, settings.resolved_evidence_dir(),
                                 settings.evidence_max_mb)
-    service.acceptance = AcceptanceMarks(service.store, service.registry)
+    service.acceptance = AcceptanceMarks(service.store, lambda: service.registry)
 
 
 def run(args: argparse.Namespace, ledgers_xlsx: Optional[Callable] = None) -> int:
