@@ -3,6 +3,7 @@
 scheme, its region and its overview page appear at once."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -94,3 +95,22 @@ def test_a_bad_row_names_the_candidate_and_field():
     rows[1]["value"] = "-3"
     _text, problems = _build(_meta(), rows)
     assert any(p.startswith(f"候选 {rows[1]['cid']}({rows[1]['name']})、字段 target.value") for p in problems)
+
+
+def test_a_published_new_scheme_appears_in_the_registry_regions_and_overview(tmp_path):
+    from dashboard import Settings, create_app
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'n.db'}", secret_key="t", login_disabled=True))
+    service = app.server.extensions["monitor"]["service"]
+    text, problems = rules.new_scheme_text(_meta(short_name="泸州新"), _rows(), service.registry.schemes,
+                                           service.registry.indicators.values())
+    assert problems == []
+    rec = service.publish_scheme(text, date(2024, 5, 27), "泸市府办发〔2024〕23号", "admin", name="泸州草稿")
+    assert (rec.scheme_id, rec.version) == ("luzhou_new", 1)
+    assert "luzhou_new" in service.registry.schemes
+    assert service.regions("luzhou_new") == ["泸州市"]
+    client = app.server.test_client()
+    assert client.get("/?scheme=luzhou_new").status_code == 200
+    layout = client.get("/_dash-layout", headers={"Referer": "http://localhost/?scheme=luzhou_new"})
+    assert layout.status_code == 200
+    shown = json.dumps(layout.get_json(), ensure_ascii=False)
+    assert "泸州新" in shown and "泸州市" in shown   # the overview of the new scheme and its region
