@@ -12,6 +12,7 @@ import yaml
 from dashboard.workbench import rules
 from indicators.draft import draft_text
 from indicators.registry import load_registry, load_text
+from tests.test_auth import app  # noqa: F401  (fixture: one user per role, sign-in required)
 
 FIXTURE = open("tests/fixtures/workbench_luzhou.txt", encoding="utf-8").read()
 REG = load_registry()
@@ -25,7 +26,7 @@ def _rows():
 
 
 def _meta(**kw):
-    return dict(rules.new_scheme_defaults(FIXTURE), id="luzhou_new", **kw)
+    return {**rules.new_scheme_defaults(FIXTURE), "id": "luzhou_new", **kw}
 
 
 def _build(meta, rows=None):
@@ -114,3 +115,33 @@ def test_a_published_new_scheme_appears_in_the_registry_regions_and_overview(tmp
     assert layout.status_code == 200
     shown = json.dumps(layout.get_json(), ensure_ascii=False)
     assert "泸州新" in shown and "泸州市" in shown   # the overview of the new scheme and its region
+
+
+def _publish_new_body(app, rows, store, meta):
+    from dashboard.workbench import review
+    from tests.test_auth import payload
+    state = {review.DR_GRID: rows, review.DR_STORE: store, review.DR_EFFECTIVE: "2024-05-27",
+             review.DR_REASON: "泸市府办发〔2024〕23号", review.DR_MODE: "new"}
+    state.update({review.NEW_IDS[f]: v for f, v in meta.items()})
+    return payload(app, review.DR_PUB_MSG, {review.DR_PUBLISH: 1}, state)
+
+
+@pytest.mark.parametrize("who", ["leader", "reporter_a"])
+def test_the_page_publishes_a_new_scheme_for_admins_only_and_offers_it(app, who):  # noqa: F811
+    from dashboard.workbench import review
+    from tests.test_auth import call, signed_in
+    service = app.server.extensions["monitor"]["service"]
+    store = {"scheme": "luzhou", "source": "泸州.txt", "text": FIXTURE, "based_on": 1}
+    body = _publish_new_body(app, _rows(), store, _meta())
+    text = json.dumps(call(signed_in(app, who), body).get_json(), ensure_ascii=False)
+    assert "只有领导小组办公室管理员可以进行此操作" in text and "luzhou_new" not in service.registry.schemes
+    bad = _publish_new_body(app, _rows(), store, _meta(id="luzhou"))
+    text = json.dumps(call(signed_in(app, "boss"), bad).get_json(), ensure_ascii=False)
+    assert "方案编号已存在(luzhou)" in text and "未发布" in text
+    assert [v.version for v in service.registry_history().versions("luzhou")] == [1]
+    out = call(signed_in(app, "boss"), body).get_json()["response"]
+    text = json.dumps(out, ensure_ascii=False)
+    assert "已发布方案 luzhou_new 第1版,2024-05-27起生效" in text
+    assert out["sv-scheme"]["value"] == "luzhou_new"
+    assert "luzhou_new" in [o["value"] for o in out["sv-scheme"]["options"]]
+    assert service.regions("luzhou_new") == ["泸州市"]

@@ -102,10 +102,14 @@ def _state(service, scheme_id: str):
             _adjustable(service, scheme_id))
 
 
+def scheme_options(service):
+    return [{"label": f"{s.short_name} · {s.name}", "value": s.id} for s in service.registry.schemes.values()]
+
+
 def layout(service, search, **_):
     scheme_id = service.default_scheme
     table, options, selected, based_on, adjustable = _state(service, scheme_id)
-    schemes = [{"label": f"{s.short_name} · {s.name}", "value": s.id} for s in service.registry.schemes.values()]
+    schemes = scheme_options(service)
     date_hint = "YYYY-MM-DD,如 2024-06-30"
     return html.Div([
         page_title(TITLE, "方案管理", "方案的版本、发布与目标调整;各季度按当时有效的版本评价"),
@@ -265,4 +269,4 @@ def register(app, service):
             return (_alert(f"新目标值“{value or ''}”不是数字。未发布。"),) + (no_update,) * 5
         return _publish(service.adjust_target, based_on, effective, reason, indicator_id=indicator_id, value=number)
 
-    review.register(app, service, _publish)
+    review.register(app, service, _publish, lambda: scheme_options(service))
