@@ -25,7 +25,7 @@ from ..components import target_text
 from ..entry.forms import local_time
 from ..permissions import current_identity, guarded
 from ..workbench import review
-from .common import page_title, selector_col
+from .common import page_title, scheme_options, selector_col
 
 NAV_LABEL = "方案管理"
 PATH = "/schemes"
@@ -100,10 +100,6 @@ def _state(service, scheme_id: str):
     current = service.registry_history().current(scheme_id).version
     return (versions_table(service, scheme_id), _version_options(service, scheme_id), current, current,
             _adjustable(service, scheme_id))
-
-
-def scheme_options(service):
-    return [{"label": f"{s.short_name} · {s.name}", "value": s.id} for s in service.registry.schemes.values()]
 
 
 def layout(service, search, **_):
