@@ -1,5 +1,5 @@
 """方案管理 → 从文件草拟: upload a scheme document, review the drafted candidates beside the
-document, publish them as a new version of the selected scheme (issue #17).
+document, publish them as a new version of the selected scheme or as a new scheme (issue #17).
 
 The rules are in :mod:`dashboard.workbench.rules` (pure); these callbacks collect and render.
 The draft lives in the browser: the document text and the scheme it is for in ``DR_STORE``
@@ -97,7 +97,7 @@ def section():
     date_hint = "YYYY-MM-DD,如 2024-06-30"
     return html.Section([
         html.H2("从文件草拟(审核候选指标)", className="section-title"),
-        html.P("上传方案文件(.txt、.docx或文字版.pdf),系统逐句找出目标,作为所选方案的新版本草稿。"
+        html.P("上传方案文件(.txt、.docx或文字版.pdf),系统逐句找出目标,作为所选方案的新版本或一个新方案的草稿。"
                "左侧为原文,右侧为候选:勾选“接受”、直接修改各栏;点选原文句子可补充遗漏的目标。"
                "草稿中与已登记指标相同的目标沿用原编号(已填报数值不受影响);草稿未涉及的已登记指标原样保留。",
                className="small text-muted mb-1"),

@@ -1,7 +1,8 @@
 """Draft review rules (pure): drafted candidates → review rows → the scheme's YAML, validated by the
 registry loader with every problem named by candidate and field, in Chinese.
 
-A draft is published as a new version of an EXISTING scheme (the admin picks it): the scheme's
+A draft is published as a new version of an EXISTING scheme (the admin picks it; for a NEW scheme
+see ``new_scheme_text`` at the end): the scheme's
 metadata (name, period, stages, dimensions …) is the current version's. A row whose sentence and
 target match a registered indicator (``indicators.draft.measure``: same sentence, same value and
 unit) keeps that indicator's id, so the values entered stay attached; the registered indicators the
