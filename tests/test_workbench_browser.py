@@ -185,3 +185,44 @@ def test_a_draft_failing_validation_is_refused_naming_candidate_and_field(dash_d
     _click(dash_duo, review.DR_SPLIT)
     WebDriverWait(drv, 20).until(lambda d: len(_rows(d)) == 8)
     assert drv.find_elements(By.CSS_SELECTOR, f"#{review.DR_GRID} [row-id='c3.2']")
+
+
+def test_a_draft_is_published_as_a_new_scheme_and_offered_at_once(dash_duo, demo_app):
+    service = demo_app.server.extensions["monitor"]["service"]
+    dash_duo.start_server(demo_app)
+    drv = dash_duo.driver
+    drv.get(dash_duo.server_url + schemes.PATH)
+    dash_duo.wait_for_element(f"#{schemes.VERSIONS} tbody tr", timeout=20)
+    _pick(dash_duo, schemes.SCHEME, "泸州")
+    dash_duo.wait_for_contains_text(f"#{schemes.VERSIONS}", "第1版", timeout=10)
+    _upload(dash_duo, FIXTURE)
+    dash_duo.wait_for_contains_text(f"#{review.DR_CHECK}", "校验通过:接受6项候选", timeout=20)
+    # 发布为 新方案: the form opens, prefilled from the document; an empty id is named.
+    label = next(e for e in drv.find_elements(By.CSS_SELECTOR, f"#{review.DR_MODE} label") if e.text == "新方案")
+    drv.execute_script("arguments[0].click()", label)
+    dash_duo.wait_for_element(f"#{review.DR_NEW}", timeout=10)
+    WebDriverWait(drv, 10).until(lambda d: d.find_element(By.ID, review.DR_NEW).is_displayed())
+    name = drv.find_element(By.ID, review.NEW_IDS["name"])
+    assert name.get_attribute("value") == "泸州市专利转化运用专项行动实施方案(2024—2025年)"
+    assert drv.find_element(By.ID, review.NEW_IDS["start"]).get_attribute("value") == "2024-05"
+    dash_duo.wait_for_contains_text(f"#{review.DR_CHECK}", "字段 方案编号", timeout=20)
+    _fill(dash_duo, review.NEW_IDS["id"], "luzhou")
+    dash_duo.wait_for_contains_text(f"#{review.DR_CHECK}", "方案编号已存在(luzhou)", timeout=20)
+    _fill(dash_duo, review.NEW_IDS["id"], "luzhou_county")
+    _fill(dash_duo, review.NEW_IDS["short_name"], "泸州县试点")
+    dash_duo.wait_for_contains_text(f"#{review.DR_CHECK}", "发布后为新方案 luzhou_county(泸州县试点)", timeout=20)
+    _fill(dash_duo, review.DR_EFFECTIVE, "2024-05-27")
+    _fill(dash_duo, review.DR_REASON, REASON)
+    _click(dash_duo, review.DR_PUBLISH)
+    dash_duo.wait_for_contains_text(f"#{review.DR_PUB_MSG}", "已发布方案 luzhou_county 第1版,2024-05-27起生效",
+                                    timeout=20)
+    # The selector offers and shows the new scheme; the luzhou scheme is unchanged.
+    dash_duo.wait_for_contains_text(f"#{schemes.SCHEME}", "泸州县试点", timeout=10)
+    WebDriverWait(drv, 10).until(lambda d: _versions(d) == ["1"])
+    assert [v.version for v in service.registry_history().versions("luzhou")] == [1]
+    assert len(service.indicators("luzhou_county")) == 6
+    # The overview of the new scheme.
+    drv.get(dash_duo.server_url + "/?scheme=luzhou_county")
+    dash_duo.wait_for_contains_text(f"#{ids.PAGE}", "泸州县试点", timeout=20)   # its selector shows it
+    dash_duo.wait_for_contains_text(f"#{ids.PAGE}", "泸州市", timeout=20)       # and its region
+    assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []

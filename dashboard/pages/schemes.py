@@ -25,7 +25,7 @@ from ..components import target_text
 from ..entry.forms import local_time
 from ..permissions import current_identity, guarded
 from ..workbench import review
-from .common import page_title, selector_col
+from .common import page_title, scheme_options, selector_col
 
 NAV_LABEL = "方案管理"
 PATH = "/schemes"
@@ -105,7 +105,7 @@ def _state(service, scheme_id: str):
 def layout(service, search, **_):
     scheme_id = service.default_scheme
     table, options, selected, based_on, adjustable = _state(service, scheme_id)
-    schemes = [{"label": f"{s.short_name} · {s.name}", "value": s.id} for s in service.registry.schemes.values()]
+    schemes = scheme_options(service)
     date_hint = "YYYY-MM-DD,如 2024-06-30"
     return html.Div([
         page_title(TITLE, "方案管理", "方案的版本、发布与目标调整;各季度按当时有效的版本评价"),
@@ -265,4 +265,4 @@ def register(app, service):
             return (_alert(f"新目标值“{value or ''}”不是数字。未发布。"),) + (no_update,) * 5
         return _publish(service.adjust_target, based_on, effective, reason, indicator_id=indicator_id, value=number)
 
-    review.register(app, service, _publish)
+    review.register(app, service, _publish, lambda: scheme_options(service))

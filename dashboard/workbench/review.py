@@ -1,5 +1,5 @@
 """方案管理 → 从文件草拟: upload a scheme document, review the drafted candidates beside the
-document, publish them as a new version of the selected scheme (issue #17).
+document, publish them as a new version of the selected scheme or as a new scheme (issue #17).
 
 The rules are in :mod:`dashboard.workbench.rules` (pure); these callbacks collect and render.
 The draft lives in the browser: the document text and the scheme it is for in ``DR_STORE``
@@ -39,6 +39,12 @@ DR_EFFECTIVE = "sv-dr-effective"
 DR_REASON = "sv-dr-reason"
 DR_PUBLISH = "sv-dr-publish"
 DR_PUB_MSG = "sv-dr-pub-msg"
+DR_MODE = "sv-dr-mode"             # 发布为: the selected scheme's new version, or a new scheme
+DR_NEW = "sv-dr-new"               # the new scheme's form (shown for 新方案)
+NEW_IDS = {f: f"sv-dr-new-{f}" for f in rules.NEW_FIELDS}
+NEW_LABELS = {"id": "方案编号(小写字母、数字、下划线)", "name": "方案名称", "short_name": "简称", "region": "地区",
+              "region_level": "地区级别", "start": "起(YYYY-MM)", "end": "止(YYYY-MM)", "issuer": "发文机关",
+              "number": "文号", "date": "印发日期(YYYY-MM-DD)"}
 SENTENCE = "sv-dr-sent"            # pattern-matching id of a sentence in the document pane
 MAX_BYTES = 10 * 1024 * 1024       # a scheme document (PDF) is well under 10 MB
 
@@ -91,7 +97,7 @@ def section():
     date_hint = "YYYY-MM-DD,如 2024-06-30"
     return html.Section([
         html.H2("从文件草拟(审核候选指标)", className="section-title"),
-        html.P("上传方案文件(.txt、.docx或文字版.pdf),系统逐句找出目标,作为所选方案的新版本草稿。"
+        html.P("上传方案文件(.txt、.docx或文字版.pdf),系统逐句找出目标,作为所选方案的新版本或一个新方案的草稿。"
                "左侧为原文,右侧为候选:勾选“接受”、直接修改各栏;点选原文句子可补充遗漏的目标。"
                "草稿中与已登记指标相同的目标沿用原编号(已填报数值不受影响);草稿未涉及的已登记指标原样保留。",
                className="small text-muted mb-1"),
@@ -114,6 +120,11 @@ def section():
                                                        "headerCheckbox": False, "enableClickSelection": True},
                                       "singleClickEdit": True, "stopEditingWhenCellsLoseFocus": True}),
                 html.Div(id=DR_CHECK),
+                html.Div([html.Span("发布为:", className="small fw-bold me-2"),
+                          dbc.RadioItems(id=DR_MODE, value="version", inline=True, className="small d-inline-block",
+                                         options=[{"label": "所选方案的新版本", "value": "version"},
+                                                  {"label": "新方案", "value": "new"}])], className="mt-2"),
+                new_scheme_form(),
                 dbc.Row([
                     dbc.Col([html.Label("生效日期", htmlFor=DR_EFFECTIVE, className="small mb-0 form-label"),
                              dbc.Input(id=DR_EFFECTIVE, type="text", placeholder=date_hint, size="sm")], md=4),
@@ -126,6 +137,23 @@ def section():
             ], lg=8),
         ], className="g-2 mt-2"),
     ], className="section")
+
+
+def new_scheme_form():
+    """The new scheme's metadata (prefilled from the document); stages and dimensions come from the rows."""
+    def field(f, md=3):
+        if f == "region_level":
+            box = dbc.Select(id=NEW_IDS[f], size="sm", value="county",
+                             options=[{"label": v, "value": k} for k, v in rules.LEVELS.items()])
+        else:
+            box = dbc.Input(id=NEW_IDS[f], type="text", size="sm")
+        return dbc.Col([html.Label(NEW_LABELS[f], htmlFor=NEW_IDS[f], className="small mb-0 form-label"), box], md=md)
+    widths = {"name": 6, "issuer": 4, "number": 4}
+    return html.Div([
+        dbc.Row([field(f, widths.get(f, 3)) for f in rules.NEW_FIELDS], className="g-2"),
+        html.P("阶段按接受的候选的截止年份各设一个(如“2024年度任务”),维度取候选所用的维度(无则为“综合”);"
+               "发布后可在“版本记录”下载YAML修改,再上传发布。", className="small text-muted mb-0 mt-1"),
+    ], id=DR_NEW, style={"display": "none"}, className="border rounded p-2 mt-1")
 
 
 def document_pane(text: str):
@@ -151,11 +179,20 @@ def _basis(service, scheme_id):
     return cur.scheme, list(cur.indicators), cur.version
 
 
-def check_rows(service, store, rows):
-    """(ok, message, YAML text) of the review rows, validated as the loader validates a scheme file."""
+def check_rows(service, store, rows, meta=None):
+    """(ok, message, YAML text) of the review rows, validated as the loader validates a scheme file;
+    ``meta`` (the form's fields): published as a NEW scheme instead of the selected one's new version."""
     if not store or not rows:
         return False, "", ""
     scheme, current, _v = _basis(service, store["scheme"])
+    if meta is not None:
+        text, problems = rules.new_scheme_text(meta, rows, service.registry.schemes,
+                                               service.registry.indicators.values(), scheme.reference_series)
+        if problems:
+            return False, "校验未通过(发布时将被拒绝):\n" + "\n".join(problems), text
+        sf = yaml.safe_load(text)
+        return True, (f"校验通过:接受{len(sf['indicators'])}项候选,发布后为新方案 {sf['scheme']['id']}"
+                      f"({sf['scheme']['short_name']}),{len(sf['scheme']['stages'])}个阶段"), text
     text, problems = rules.definition_text(scheme, rows, current, service.registry.indicators.values())
     if problems:
         return False, "校验未通过(发布时将被拒绝):\n" + "\n".join(problems), text
@@ -187,8 +224,28 @@ def draft_upload(contents, filename, scheme_id, based_on, service):
     return _alert("\n".join([head] + notes), color), store, rows, document_pane(doc.text), columns(scheme)
 
 
-def register(app, service, publish):
-    """``publish(action, based_on, effective, reason)``: the page's publication helper (message + page state)."""
+def _meta(mode, values):
+    return dict(zip(rules.NEW_FIELDS, values)) if mode == "new" else None
+
+
+def register(app, service, publish, scheme_options):
+    """``publish(action, based_on, effective, reason)``: the page's publication helper (message + page state);
+    ``scheme_options()``: the 方案 selector's options (a new scheme is offered at once)."""
+    new_states = [State(NEW_IDS[f], "value") for f in rules.NEW_FIELDS]
+
+    @app.callback(Output(DR_NEW, "style"), Input(DR_MODE, "value"))
+    def show_form(mode):
+        return {} if mode == "new" else {"display": "none"}
+
+    # A new document prefills the new scheme's form with what it gives (title, period, region, notice).
+    @app.callback(*[Output(NEW_IDS[f], "value") for f in rules.NEW_FIELDS], Input(DR_STORE, "data"),
+                  prevent_initial_call=True)
+    @guarded("admin", refused=lambda msg: (no_update,) * len(rules.NEW_FIELDS))
+    def prefill(store):
+        if not store:
+            return (no_update,) * len(rules.NEW_FIELDS)
+        found = rules.new_scheme_defaults(store.get("text", ""))
+        return tuple(found[f] for f in rules.NEW_FIELDS)
 
     @app.callback(Output(DR_MSG, "children"), Output(DR_STORE, "data"), Output(DR_GRID, "rowData"),
                   Output(DR_DOC, "children"), Output(DR_GRID, "columnDefs"), Input(DR_UPLOAD, "contents"),
@@ -200,10 +257,11 @@ def register(app, service, publish):
 
     # rowData set by a callback (upload, add, merge, split) triggers this; a cell edit comes as cellValueChanged.
     @app.callback(Output(DR_CHECK, "children"), Input(DR_GRID, "cellValueChanged"), Input(DR_STORE, "data"),
-                  Input(DR_GRID, "rowData"), prevent_initial_call=True)
+                  Input(DR_GRID, "rowData"), Input(DR_MODE, "value"),
+                  *[Input(NEW_IDS[f], "value") for f in rules.NEW_FIELDS], prevent_initial_call=True)
     @guarded("admin", refused=lambda msg: _alert(msg))
-    def live_check(_changed, store, rows):
-        ok, message, _text = check_rows(service, store, rows)
+    def live_check(_changed, store, rows, mode, *values):
+        ok, message, _text = check_rows(service, store, rows, _meta(mode, values))
         return _alert(message, "success" if ok else "danger") if message else ""
 
     @app.callback(Output(DR_PICK, "data"), Output(DR_PICKED, "children"),
@@ -258,17 +316,27 @@ def register(app, service, publish):
                   Output("sv-dl-version", "value", allow_duplicate=True),
                   Output("sv-based-on", "data", allow_duplicate=True),
                   Output("sv-adj-indicator", "options", allow_duplicate=True),
+                  Output("sv-scheme", "options", allow_duplicate=True),
+                  Output("sv-scheme", "value", allow_duplicate=True),
                   Input(DR_PUBLISH, "n_clicks"), State(DR_GRID, "rowData"), State(DR_STORE, "data"),
-                  State(DR_EFFECTIVE, "value"), State(DR_REASON, "value"), prevent_initial_call=True)
-    @guarded("admin", refused=lambda msg: (_alert(msg),) + (no_update,) * 5)
-    def publish_draft(_n, rows, store, effective, reason):
+                  State(DR_EFFECTIVE, "value"), State(DR_REASON, "value"), State(DR_MODE, "value"), *new_states,
+                  prevent_initial_call=True)
+    @guarded("admin", refused=lambda msg: (_alert(msg),) + (no_update,) * 7)
+    def publish_draft(_n, rows, store, effective, reason, mode, *values):
         if not store or not rows:
-            return (_alert("请先上传方案文件并审核候选。未发布。"),) + (no_update,) * 5
-        ok, message, text = check_rows(service, store, rows)
+            return (_alert("请先上传方案文件并审核候选。未发布。"),) + (no_update,) * 7
+        meta = _meta(mode, values)
+        ok, message, text = check_rows(service, store, rows, meta)
         if not ok:
-            return (_alert(message.replace("发布时将被拒绝", "未发布")),) + (no_update,) * 5
+            return (_alert(message.replace("发布时将被拒绝", "未发布")),) + (no_update,) * 7
 
         def action(**kw):
+            if meta is not None:
+                kw["expected_version"] = 0   # a new scheme: refused if another admin created it meanwhile
             return service.publish_scheme(text, name=f"{store['source']}的草稿", **kw)
 
-        return publish(action, store.get("based_on"), effective, reason)
+        out = publish(action, store.get("based_on"), effective, reason)
+        if meta is None or out[1] is no_update:
+            return out + (no_update, no_update)
+        # The new scheme is offered at once and selected (its versions table is shown).
+        return out + (scheme_options(), str(meta["id"]).strip())

@@ -1,7 +1,8 @@
 """Draft review rules (pure): drafted candidates → review rows → the scheme's YAML, validated by the
 registry loader with every problem named by candidate and field, in Chinese.
 
-A draft is published as a new version of an EXISTING scheme (the admin picks it): the scheme's
+A draft is published as a new version of an EXISTING scheme (the admin picks it; for a NEW scheme
+see ``new_scheme_text`` at the end): the scheme's
 metadata (name, period, stages, dimensions …) is the current version's. A row whose sentence and
 target match a registered indicator (``indicators.draft.measure``: same sentence, same value and
 unit) keeps that indicator's id, so the values entered stay attached; the registered indicators the
@@ -10,6 +11,7 @@ registered indicator whose candidate is rejected is removed.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Iterable, Optional
 
@@ -238,3 +240,144 @@ def document_parts(text: str) -> list[tuple[int, int, bool]]:
     if pos < len(text):
         parts.append((pos, len(text), False))
     return parts
+
+
+# --- a draft published as a NEW scheme (a county brings its own document) -----------------------------
+LEVELS = {"county": "县级", "city": "市级", "province": "省级"}   # region_level values the pages handle
+SCHEME_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_YM = re.compile(r"^(\d{4})-(\d{2})$")
+_TITLE = re.compile(r"《([^》]+)》")
+_NUMBER = re.compile(r"[^\s,,。]{1,12}〔\d{4}〕\d+号")
+_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+_YEAR = re.compile(r"(?<!\d)(20\d{2})(?:年|[—\-–~至到])")
+NEW_FIELDS = ("id", "name", "short_name", "region", "region_level", "start", "end", "issuer", "number", "date")
+
+
+def new_scheme_defaults(text: str) -> dict:
+    """What the document itself gives for a new scheme's form: the title (the first line's 《…》, else the
+    first line), 文号, issuer and date of the covering notice, the region, and the period from the earliest
+    to the latest year named (outside quoted titles and 〔文号〕). The admin checks and completes it."""
+    lines = [x.strip() for x in (text or "").splitlines() if x.strip()]
+    first = lines[0] if lines else ""
+    m = _TITLE.search(first)
+    name = m.group(1) if m else first[:80]
+    head = "\n".join(lines[:12])
+    number = _NUMBER.search(head)
+    issued = _DATE.search(head)
+    issuer = first.split("关于", 1)[0] if "关于" in first else ""
+    region = ""
+    for part in (issuer, name):
+        m = re.match(r"^(.{2,10}?(?:自治区|省|市|县|区|旗))", part)
+        if m:
+            region = m.group(1)
+            break
+    level = "province" if region.endswith(("省", "自治区")) else "city" if region.endswith("市") else "county"
+    plain = re.sub(r"《[^》]*》|〔\d{4}〕", "", text or "")
+    years = sorted({int(y) for y in _YEAR.findall(plain)})
+    start = end = ""
+    if years:
+        start, end = f"{years[0]}-01", f"{years[-1]}-12"
+        if issued and int(issued.group(1)) == years[0]:
+            start = f"{years[0]}-{int(issued.group(2)):02d}"   # the period starts with the document
+    when = ""
+    if issued:
+        try:
+            when = date(int(issued.group(1)), int(issued.group(2)), int(issued.group(3))).isoformat()
+        except ValueError:
+            pass
+    short = re.sub(r"(自治区|省|市|县|区|旗)$", "", region) if len(region) > 2 else region
+    return {"id": "", "name": name, "short_name": short, "region": region, "region_level": level,
+            "start": start, "end": end, "issuer": issuer, "number": number.group(0) if number else "", "date": when}
+
+
+def _ym(text) -> Optional[tuple[int, int]]:
+    m = _YM.match(str(text or "").strip())
+    return (int(m.group(1)), int(m.group(2))) if m and 1 <= int(m.group(2)) <= 12 else None
+
+
+def new_scheme_stages(rows: list[dict], start: tuple[int, int], end: tuple[int, int]) -> list[dict]:
+    """One stage per deadline year of the accepted rows ("2024年度任务", 2024-01..2024-12 clipped to the
+    period); the whole period as one stage when no deadline falls in it. Editable later via YAML."""
+    years = sorted({int(str(r.get("deadline"))[:4]) for r in rows if r.get("accept")
+                    and re.match(r"^\d{4}-", str(r.get("deadline") or ""))})
+    stages = []
+    for y in years:
+        a, b = max(start, (y, 1)), min(end, (y, 12))
+        if a <= b:
+            stages.append({"id": f"y{y}", "name": f"{y}年度任务", "start": f"{a[0]}-{a[1]:02d}",
+                           "end": f"{b[0]}-{b[1]:02d}"})
+    return stages or [{"id": "whole", "name": "方案期内任务", "start": f"{start[0]}-{start[1]:02d}",
+                       "end": f"{end[0]}-{end[1]:02d}"}]
+
+
+def new_scheme_text(meta: dict, rows: list[dict], existing_schemes: Iterable[str],
+                    others: Iterable[Indicator] = (), series: Iterable = ()) -> tuple[str, list[str]]:
+    """(YAML text, problems) of a NEW scheme from the form's ``meta`` (NEW_FIELDS) and the accepted rows.
+
+    The indicators get ids ``<scheme>_<n>`` (a row id already starting with ``<scheme>_`` is kept), the
+    stage of their deadline's year, and the dimensions the rows use (综合 if none); a relative target
+    gets a reference series of the new scheme (``series``: the selected scheme's, reused by id). Problems
+    name the form's field (方案编号已存在, 起止年月格式错误) or the candidate and field, in Chinese; empty
+    means the registry loader accepts the text."""
+    meta = {k: str(meta.get(k) or "").strip() for k in NEW_FIELDS}
+    sid, problems = meta["id"], []
+    if not SCHEME_ID.match(sid):
+        problems.append(f"字段 方案编号:“{sid}”格式错误,只能用小写英文字母、数字和下划线,以字母开头")
+    elif sid in set(existing_schemes):
+        problems.append(f"字段 方案编号:方案编号已存在({sid})")
+    for key, label in (("name", "方案名称"), ("short_name", "简称"), ("region", "地区"), ("issuer", "发文机关")):
+        if not meta[key]:
+            problems.append(f"字段 {label}:请填写{label}")
+    if meta["region_level"] not in LEVELS:
+        problems.append(f"字段 地区级别:应为{'、'.join(f'{v}({k})' for k, v in LEVELS.items())}之一")
+    start, end = _ym(meta["start"]), _ym(meta["end"])
+    if start is None or end is None:
+        problems.append(f"字段 起止年月:起止年月格式错误,应为 YYYY-MM,如 2024-01(现为“{meta['start']}”至“{meta['end']}”)")
+    elif end < start:
+        problems.append(f"字段 起止年月:止({meta['end']})早于起({meta['start']})")
+    try:
+        issued = date.fromisoformat(meta["date"])
+    except ValueError:
+        issued = None
+        problems.append(f"字段 印发日期:日期格式错误,应为 YYYY-MM-DD(现为“{meta['date']}”)")
+    accepted = [r for r in rows if r.get("accept")]
+    if not accepted:
+        problems.append("没有接受任何候选:新方案至少要有一项指标。")
+    if problems:
+        return "", problems
+    stages = new_scheme_stages(accepted, start, end)
+    by_year = {s["id"][1:]: s["id"] for s in stages if s["id"] != "whole"}
+    dims = list(dict.fromkeys(str(r.get("dimension") or "").strip() for r in accepted))
+    dims = [d for d in dims if d] or ["综合"]
+    known = {getattr(s, "id", None): s for s in series}
+    refs: dict[str, dict] = {}
+    out = []
+    for n, r in enumerate(accepted, 1):
+        r = dict(r, registered="")
+        if not str(r.get("id") or "").startswith(f"{sid}_"):
+            r["id"] = f"{sid}_{n}"
+        r["stage"] = by_year.get(str(r.get("deadline") or "")[:4], stages[-1]["id"])
+        r["dimension"] = str(r.get("dimension") or "").strip() or dims[0]
+        if r.get("kind") == "relative_reference":
+            ref = str(r.get("reference") or "").strip()
+            if ref not in refs:
+                s = known.get(ref)
+                refs[ref] = (s.model_dump(mode="json", exclude_none=True) if s is not None else
+                             {"id": f"{sid}_ref_{len(refs) + 1}", "name": ref or "参照指标(请补充)",
+                              "unit": r.get("unit") or "%",
+                              "interpretation": "由方案工作台据文件草拟,请补充参照数据的来源与口径。"})
+            r["reference"] = refs[ref]["id"]
+        out.append(r)
+    scheme = {"id": sid, "name": meta["name"], "short_name": meta["short_name"], "region": meta["region"],
+              "region_level": meta["region_level"],
+              "document": {k: v for k, v in (("title", meta["name"]), ("number", meta["number"] or None),
+                                              ("issuer", meta["issuer"]), ("date", issued.isoformat()))
+                           if v is not None},
+              "period": {"start": meta["start"], "end": meta["end"]}, "stages": stages, "dimensions": dims,
+              "reference_series": list(refs.values()),
+              "note": "由方案工作台据文件草拟(发布为新方案);阶段按目标截止年份划分,可下载YAML修改后再发布。"}
+    try:
+        model = Scheme.model_validate(scheme)
+    except ValueError as exc:   # pydantic's ValidationError is a ValueError
+        return "", [f"方案、字段 scheme:{exc}"]
+    return definition_text(model, out, (), others)
