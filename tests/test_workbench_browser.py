@@ -31,15 +31,18 @@ def _upload(dash_duo, path) -> None:
     dash_duo.find_element(f"#{review.DR_UPLOAD} input[type=file]").send_keys(str(path))
 
 
-def _shoot(drv, name: str) -> None:
-    """The review view (document beside candidates) at both screen sizes, when asked for."""
+def _shoot(drv, name: str, anchor: str = "") -> None:
+    """The review view (document beside candidates; or the section around ``anchor``'s id) at both
+    screen sizes, when asked for."""
     out = os.environ.get("SCHEMES_SCREENSHOTS")   # set to docs/screenshots to refresh the pictures
     if not out:
         return
+    find = (f"document.getElementById('{anchor}')" if anchor
+            else f"document.getElementById('{review.DR_UPLOAD}').closest('section')")
     for w, h in ((1366, 768), (1920, 1080)):
         drv.set_window_size(w, h)
         top = ("document.activeElement.blur();"
-               f"const s = document.getElementById('{review.DR_UPLOAD}').closest('section'); s.scrollIntoView();"
+               f"const s = {find}; s.scrollIntoView();"
                "const e = document.scrollingElement;"
                "return Math.abs(s.getBoundingClientRect().top) < 2 || e.scrollTop + e.clientHeight >= e.scrollHeight - 2;")
         WebDriverWait(drv, 10).until(lambda d: d.execute_script(top))
@@ -213,6 +216,7 @@ def test_a_draft_is_published_as_a_new_scheme_and_offered_at_once(dash_duo, demo
     dash_duo.wait_for_contains_text(f"#{review.DR_CHECK}", "发布后为新方案 luzhou_county(泸州县试点)", timeout=20)
     _fill(dash_duo, review.DR_EFFECTIVE, "2024-05-27")
     _fill(dash_duo, review.DR_REASON, REASON)
+    _shoot(drv, "workbench_new_scheme", review.DR_NEW)
     _click(dash_duo, review.DR_PUBLISH)
     dash_duo.wait_for_contains_text(f"#{review.DR_PUB_MSG}", "已发布方案 luzhou_county 第1版,2024-05-27起生效",
                                     timeout=20)
