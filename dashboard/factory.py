@@ -20,6 +20,7 @@ from data.store import Store
 from indicators.registry import SCHEMES_DIR, load_registry
 
 from . import auth, background, guard, ids, markup, security
+from .shell import ASSETS_PATH_IGNORE, MonitorDash
 from .acceptance import page as acceptance_page
 from .evidence import routes as evidence_routes
 from .components import demo_banner
@@ -139,9 +140,10 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
     service.evidence = evidence
     service.acceptance = AcceptanceMarks(store, lambda: service.registry)
 
-    app = Dash(
+    app = MonitorDash(
         __name__,
         assets_folder=str(ROOT / "assets"),
+        assets_path_ignore=ASSETS_PATH_IGNORE,
         title="知识产权强县试点监测平台",
         update_title=None,
         suppress_callback_exceptions=True,

@@ -64,3 +64,20 @@ def test_back_leaves_a_page_opened_from_the_menu(dash_duo, demo_app):
     dash_duo.wait_for_contains_text(f"#{ids.OV_TITLE}", "工作进展总览", timeout=20)
     assert driver.current_url == overview_url
     assert dash_duo.get_logs() == [], "browser console errors"
+
+
+def test_the_grid_bundle_loads_only_when_a_page_shows_a_grid(dash_duo, demo_app):
+    """dashboard/shell.py: the overview does not load dash-ag-grid's 1.3 MB bundle; the registry
+    page, reached in-app, loads it once and draws its grid, with no console error."""
+    dash_duo.start_server(demo_app)
+    dash_duo.wait_for_element("#ov-board [data-status]", timeout=20)
+    driver = dash_duo.driver
+    count = ("return performance.getEntriesByType('resource')"
+             ".filter(e => e.name.indexOf('/dash_ag_grid/dash_ag_grid') >= 0).length")
+    assert driver.execute_script(count) == 0
+    assert driver.execute_script("return typeof regeneratorRuntime") == "object"
+    driver.find_element("css selector", "#nav a[data-nav='/registry']").click()
+    WebDriverWait(driver, 20).until(
+        lambda d: d.find_elements("css selector", f"#{ids.RG_TABLE} .ag-center-cols-container .ag-row"))
+    assert driver.execute_script(count) == 1
+    assert dash_duo.get_logs() == [], "browser console errors"
