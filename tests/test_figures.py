@@ -285,3 +285,12 @@ def test_stage_timeline_json_is_what_plotly_helpers_drew(scheme_id):
         spec = figures.stage_timeline_json(scheme, as_of, today)
         assert spec == reference_timeline(scheme, as_of, today).to_plotly_json(), (as_of, today)
         assert figures.stage_timeline(scheme, as_of, today).to_plotly_json() == spec
+
+
+def test_warm_up_builds_what_the_first_figure_and_answer_would():
+    """gunicorn.conf.py's settle() calls it so that no worker's first requests pay for plotly's
+    template and the numpy import of plotly's JSON encoder (docs/performance.md)."""
+    import sys
+
+    figures.warm_up()
+    assert figures._TEMPLATE and "numpy" in sys.modules  # noqa: SLF001
