@@ -109,13 +109,12 @@ def _template() -> dict:
 def warm_up() -> None:
     """Build what every process would otherwise build on its first requests: plotly's default
     template and the validators it loads, and numpy, which plotly's JSON encoder (Dash's
-    responses) imports the first time an answer holds anything but plain JSON (a component,
-    a date). ≈ 0.5 s of CPU per gunicorn worker, paid during its first requests;
+    responses) imports the first time an answer holds anything but plain JSON (nested
+    components). ≈ 0.5 s of CPU per gunicorn worker, paid during its first requests;
     gunicorn.conf.py ``settle`` calls this before freezing start-up."""
-    from plotly.io.json import to_json_plotly
+    import numpy  # noqa: F401 - what plotly.io.json imports on the first answer with nested components
 
     _template()
-    to_json_plotly({"warm": date(2000, 1, 1)})
 
 
 def status_heatmap(rows: list[tuple[str, str]], quarters: list[Quarter],
