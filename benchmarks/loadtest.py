@@ -230,7 +230,7 @@ def run(args) -> dict:
     from indicators.registry import load_registry
 
     from . import synthetic
-    from .pgserver import fresh_database, throwaway_postgres
+    from .pgserver import admin, fresh_database, throwaway_postgres
 
     registry = load_registry()
     with ExitStack() as stack:
@@ -240,6 +240,11 @@ def run(args) -> dict:
         url = fresh_database(server, "loadtest")
         print(f"loading {args.regions} regions ...", file=sys.stderr, flush=True)
         ds = synthetic.build(url, registry, args.regions, args.quarters)
+        # What autovacuum does within a minute or two of a bulk load (planner statistics, hint
+        # bits, visibility map): without it the first minute's rankings ran with plans for empty
+        # tables and PostgreSQL took 8–13 ms of CPU per request instead of 3 (docs/performance.md,
+        # "Load test: cost per request"). The load test measures serving, not that minute.
+        admin(url, "VACUUM (ANALYZE)")
         store = Store(make_engine(url))
         store.add_user(USER, "viewer", password_hash=accounts.hash_password(PASSWORD), display_name="负载测试")
         store.dispose()
