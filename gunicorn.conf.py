@@ -52,7 +52,12 @@ def settle() -> None:
     (80–150 ms pauses, docs/performance.md): freeze what start-up allocated (Dash,
     plotly, the registry: ~300,000 objects never to be rescanned), and collect the
     youngest generation every 10,000 allocations instead of 700, so that a
-    request's short-lived objects rarely promote a full collection."""
+    request's short-lived objects rarely promote a full collection. Before that, build
+    what the first figure of every worker would (plotly's template and validators), so
+    no user waits for it and it is frozen with the rest."""
+    from dashboard import figures
+
+    figures.warm_up()
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)

@@ -27,7 +27,7 @@ import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
@@ -138,6 +138,82 @@ class SimUser:
                 time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
 
 
+class CpuMeter:
+    """CPU seconds spent while the users run by this process (the load generator), the gunicorn
+    processes, the PostgreSQL server's backends and its background processes (autovacuum
+    after the bulk load, checkpointer) and the whole machine (/proc/stat), so that a run says
+    what the requests cost and what else ran meanwhile. Processes are sampled every half
+    second from a thread, so one that ends meanwhile (an autovacuum worker) still counts."""
+
+    PERIOD = 0.5
+
+    def __init__(self, pg_port: int | None):
+        import psutil
+
+        self.psutil, self.pg_port = psutil, pg_port
+        self.first: dict = {}   # pid -> (kind, CPU s when first seen; 0 if it started after us)
+        self.last: dict = {}    # pid -> CPU s when last seen
+        self.machine0, self.t0 = self._machine(), time.monotonic()
+        self._sample(initial=True)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _machine(self) -> float:
+        t = self.psutil.cpu_times()
+        return t.user + t.system + getattr(t, "nice", 0) + getattr(t, "irq", 0) + getattr(t, "softirq", 0)
+
+    def _procs(self):
+        me = self.psutil.Process()
+        yield "load generator", me
+        for p in me.children(recursive=True):
+            yield "gunicorn", p
+        if self.pg_port:
+            for p in self.psutil.process_iter(["name", "cmdline"]):
+                cmd = " ".join(p.info["cmdline"] or [])
+                if p.info["name"] == "postgres" and f"-p {self.pg_port} " in cmd + " ":
+                    yield "postgresql other", p
+                    for c in p.children():
+                        try:
+                            title = " ".join(c.cmdline())
+                        except self.psutil.Error:
+                            continue
+                        kind = ("postgresql autovacuum" if "autovacuum" in title else
+                                "postgresql backends" if title.startswith("postgres: postgres ") else
+                                "postgresql other")
+                        yield kind, c
+                    break
+
+    def _sample(self, initial: bool = False) -> None:
+        for kind, p in self._procs():
+            try:
+                t = p.cpu_times()
+            except self.psutil.Error:
+                continue
+            used = t.user + t.system
+            if p.pid not in self.first:
+                self.first[p.pid] = (kind, used if initial else 0.0)
+            self.last[p.pid] = used
+
+    def _loop(self) -> None:
+        while not self.done.wait(self.PERIOD):
+            self._sample()
+
+    def stop(self) -> dict:
+        self.done.set()
+        self.thread.join()
+        self._sample()
+        wall, machine = time.monotonic() - self.t0, self._machine() - self.machine0
+        kinds = ("load generator", "gunicorn", "postgresql backends", "postgresql autovacuum", "postgresql other")
+        used = dict.fromkeys(kinds, 0.0)
+        for pid, (kind, start) in self.first.items():
+            used[kind] += self.last[pid] - start
+        out = {"wall_s": round(wall, 1), "cores": len(os.sched_getaffinity(0)),
+               **{k.replace(" ", "_") + "_s": round(v, 1) for k, v in used.items()},
+               "machine_s": round(machine, 1), "rest_of_machine_s": round(machine - sum(used.values()), 1)}
+        return out
+
+
 def _stats(samples: list[tuple]) -> dict:
     ms = [m for _, m, _ in samples]
     if not ms:
@@ -154,7 +230,7 @@ def run(args) -> dict:
     from indicators.registry import load_registry
 
     from . import synthetic
-    from .pgserver import fresh_database, throwaway_postgres
+    from .pgserver import admin, fresh_database, throwaway_postgres
 
     registry = load_registry()
     with ExitStack() as stack:
@@ -164,6 +240,11 @@ def run(args) -> dict:
         url = fresh_database(server, "loadtest")
         print(f"loading {args.regions} regions ...", file=sys.stderr, flush=True)
         ds = synthetic.build(url, registry, args.regions, args.quarters)
+        # What autovacuum does within a minute or two of a bulk load (planner statistics, hint
+        # bits, visibility map): without it the first minute's rankings ran with plans for empty
+        # tables and PostgreSQL took 8–13 ms of CPU per request instead of 3 (docs/performance.md,
+        # "Load test: cost per request"). The load test measures serving, not that minute.
+        admin(url, "VACUUM (ANALYZE)")
         store = Store(make_engine(url))
         store.add_user(USER, "viewer", password_hash=accounts.hash_password(PASSWORD), display_name="负载测试")
         store.dispose()
@@ -178,6 +259,7 @@ def run(args) -> dict:
             for u in users:
                 u.sign_in()
             print(f"{args.users} users for {args.duration} s against {base} ...", file=sys.stderr, flush=True)
+            cpu = CpuMeter(urlsplit(url).port)
             start = time.monotonic()
             deadline = start + args.duration
             threads = [threading.Thread(target=u.run, args=(deadline, args.each_action), daemon=True)
@@ -187,6 +269,7 @@ def run(args) -> dict:
             for t in threads:
                 t.join(timeout=max(0.0, deadline + 60 - time.monotonic()))
             elapsed = time.monotonic() - start
+            cpu_s = cpu.stop()
             stuck = sum(t.is_alive() for t in threads)
     by_action = {a: _stats([x for x in rec.actions if x[0] == a]) for a, _ in ACTIONS}
     return {
@@ -197,6 +280,8 @@ def run(args) -> dict:
         "actions": len(rec.actions), "actions_per_s": round(len(rec.actions) / elapsed, 2),
         "request": _stats(rec.requests), "action": by_action,
         "errors": sum(1 for _, _, ok in rec.requests if not ok), "error_samples": rec.errors,
+        "cpu": {**cpu_s, **{f"{k}_ms_per_request": round(cpu_s[f"{k}_s"] * 1000 / max(1, len(rec.requests)), 1)
+                            for k in ("load_generator", "gunicorn", "postgresql_backends")}},
     }
 
 

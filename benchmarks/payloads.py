@@ -56,6 +56,6 @@ def detail(cb: Callbacks, indicator_id: str, region: str, quarter: str) -> dict:
 
 
 def regions(cb: Callbacks, scheme: str, quarter: Optional[str], search: str = "", page: int = 1) -> dict:
-    return cb.body("rn-table.children", {"rn-scheme.value": scheme, "rn-quarter.value": quarter,
+    return cb.body("rn-table.data-html", {"rn-scheme.value": scheme, "rn-quarter.value": quarter,
                                          "rn-search.value": search, "rn-order.value": "desc",
                                          "rn-pager.active_page": page}, changed=["rn-quarter.value"])

@@ -106,6 +106,17 @@ def _template() -> dict:
     return copy.deepcopy(_TEMPLATE[0])
 
 
+def warm_up() -> None:
+    """Build what every process would otherwise build on its first requests: plotly's default
+    template and the validators it loads, and numpy, which plotly's JSON encoder (Dash's
+    responses) imports the first time an answer holds anything but plain JSON (nested
+    components). ≈ 0.5 s of CPU per gunicorn worker, paid during its first requests;
+    gunicorn.conf.py ``settle`` calls this before freezing start-up."""
+    import numpy  # noqa: F401 - what plotly.io.json imports on the first answer with nested components
+
+    _template()
+
+
 def status_heatmap(rows: list[tuple[str, str]], quarters: list[Quarter],
                    statuses: dict[str, dict[Quarter, Status]]) -> dict:
     """Indicators × quarters; each cell coloured and marked with the status shape.
@@ -177,6 +188,13 @@ def verdict(ind: Indicator, result: Optional[Result], as_of: Quarter) -> Optiona
 def indicator_chart(ind: Indicator, scheme: Scheme, points: list[tuple[Quarter, Optional[float], Optional[float]]],
                     target: Optional[float], as_of: Quarter,
                     judged: Optional[tuple[float, Status]] = None) -> go.Figure:
+    """:func:`indicator_chart_json` as a plotly figure (the Word report draws it with kaleido)."""
+    return go.Figure(indicator_chart_json(ind, scheme, points, target, as_of, judged))
+
+
+def indicator_chart_json(ind: Indicator, scheme: Scheme, points: list[tuple[Quarter, Optional[float], Optional[float]]],
+                         target: Optional[float], as_of: Quarter,
+                         judged: Optional[tuple[float, Status]] = None) -> dict:
     """Reported level against the expected path and the target, stages shaded, deadline marked.
 
     ``points``: (quarter, actual level, expected level) from ``indicator_points``.
@@ -209,25 +227,30 @@ def indicator_chart(ind: Indicator, scheme: Scheme, points: list[tuple[Quarter, 
                    "line": {"color": "#8B1E1E", "width": 2, "dash": "dot"}})
     notes.append({"text": f"截止 {ind.deadline:%Y-%m-%d}", "x": deadline, "y": 0, "yref": "paper", "showarrow": False,
                   "yanchor": "bottom", "font": {"color": "#8B1E1E", "size": 11}, **side})
-    data = [go.Scatter(x=xs, y=[e for _, _, e in points], name="按进度应达", mode="lines",
-                       line={"color": "#666", "dash": "dash", "width": 2}, connectgaps=True),
-            go.Scatter(x=xs, y=[a for _, a, _ in points], name="实际", mode="lines+markers",
-                       line={"color": "#0072B2", "width": 3}, marker={"size": 8, "symbol": "circle"})]
+    # The figure's JSON as go.Figure would send it, written out: plotly's validation of the
+    # traces and the layout was half of the detail callback (docs/performance.md, "Load test:
+    # cost per request"); tests/test_figures.py checks that plotly makes the same of it.
+    data = [{"connectgaps": True, "line": {"color": "#666", "dash": "dash", "width": 2}, "mode": "lines",
+             "name": "按进度应达", "x": xs, "y": [e for _, _, e in points], "type": "scatter"},
+            {"line": {"color": "#0072B2", "width": 3}, "marker": {"size": 8, "symbol": "circle"},
+             "mode": "lines+markers", "name": "实际", "x": xs, "y": [a for _, a, _ in points], "type": "scatter"}]
     if judged is not None:
         value, status = judged
         text = f"考核值 {value:g}{unit}({LABELS[status]})"
-        data.append(go.Scatter(x=[deadline], y=[value], name="截止考核值", mode="markers",
-                               marker={"size": 13, "symbol": "diamond", "color": COLOURS[status],
-                                       "line": {"color": "white", "width": 1.5}},
-                               hovertemplate=f"{text}<extra></extra>"))
+        data.append({"hovertemplate": f"{text}<extra></extra>",
+                     "marker": {"color": COLOURS[status], "line": {"color": "white", "width": 1.5}, "size": 13,
+                                "symbol": "diamond"},
+                     "mode": "markers", "name": "截止考核值", "x": [deadline], "y": [value], "type": "scatter"})
         notes.append({"text": text, "x": deadline, "y": value, "yref": "y", "showarrow": False, "yanchor": "bottom",
                       "yshift": 8, "bgcolor": "rgba(255,255,255,0.85)",
                       "font": {"color": COLOURS[status], "size": 12}, **side})
-    fig = go.Figure(data=data, layout={"shapes": shapes, "annotations": notes})
-    _base_layout(fig, 380, legend={"orientation": "h", "y": -0.15}, yaxis_title=unit or None)
-    fig.update_xaxes(type="date", tickformat="%Y年%-m月", showgrid=True, gridcolor="#eee")
-    fig.update_yaxes(showgrid=True, gridcolor="#eee", rangemode="tozero")
-    return fig
+    yaxis = {"title": {"text": unit} if unit else {}}   # yaxis_title=None left an empty title
+    layout = {"template": _template(), "shapes": shapes, "annotations": notes,
+              "font": {"family": FONT, "size": 13, "color": "#222"}, "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+              "legend": {"orientation": "h", "y": -0.15}, "paper_bgcolor": "white", "plot_bgcolor": "white",
+              "height": 380, "yaxis": {**yaxis, "showgrid": True, "gridcolor": "#eee", "rangemode": "tozero"},
+              "xaxis": {"type": "date", "tickformat": "%Y年%-m月", "showgrid": True, "gridcolor": "#eee"}}
+    return {"data": data, "layout": layout}
 
 
 # The toolbar keeps download PNG, zoom and reset; everything else (pan, autoscale, hover

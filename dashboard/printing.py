@@ -204,6 +204,8 @@ def overview_doc(service, view) -> PrintDoc:
 
 def detail_doc(service, ind, view) -> PrintDoc:
     """The detail page as printed: status line, chart, reported values, citation, revisions."""
+    import plotly.graph_objects as go
+
     from . import datastatus, figures
     from .pages import detail
 
@@ -224,7 +226,7 @@ def detail_doc(service, ind, view) -> PrintDoc:
         title=detail._title(service, ind, view), scheme=service.scheme(ind.scheme).name,  # noqa: SLF001
         region=view.region, as_of=view.quarter.label,
         approval=f"本指标数据:{review}" if review else "本指标数据:无本季度填报数值",
-        body=body, charts=(Chart("@@chart@@", fig),),
+        body=body, charts=(Chart("@@chart@@", go.Figure(fig)),),  # the page's figure, as JSON
         filename=figures.safe_name(ind.name, view.region, str(view.quarter)) + ".pdf",
     )
 

@@ -55,7 +55,23 @@ def test_chart_draws_what_plotlys_helpers_drew(indicator_id, target):
     points = [(Quarter(2023, 1) + i, float(i) if i % 3 else None, i * 1.5) for i in range(12)]
     got = figures.indicator_chart(ind, scheme, points, target, Quarter(2025, 2)).to_plotly_json()
     want = reference_chart(ind, scheme, points, target, Quarter(2025, 2)).to_plotly_json()
-    assert got == want
+    assert got == go.Figure(want).to_plotly_json()   # (a figure made from JSON drops an empty y-axis title)
+    # The page sends the JSON written out (no plotly validation): the same figure.
+    assert figures.indicator_chart_json(ind, scheme, points, target, Quarter(2025, 2)) == want
+
+
+@pytest.mark.parametrize("status", ["achieved", "missed"])
+def test_chart_json_with_the_verdict_is_what_go_figure_makes_of_it(status):
+    """With the 考核值 mark too: plotly's validation changes nothing in the JSON the page sends."""
+    from indicators.statuses import Status
+
+    ind = REGISTRY.indicators["anning_design_grants_annual"]
+    scheme = REGISTRY.schemes[ind.scheme]
+    points = [(Quarter(2023, 1) + i, float(i) if i % 3 else None, i * 1.5) for i in range(16)]
+    spec = figures.indicator_chart_json(ind, scheme, points, 40.0, Quarter(2026, 3), (26.0, Status(status)))
+    assert spec == go.Figure(spec).to_plotly_json()
+    assert [t["name"] for t in spec["data"]] == ["按进度应达", "实际", "截止考核值"]
+    assert any(a["text"].startswith("考核值 26件") for a in spec["layout"]["annotations"])
 
 
 # ---------------------------------------------------------------- after the deadline (issue 15)
@@ -269,3 +285,12 @@ def test_stage_timeline_json_is_what_plotly_helpers_drew(scheme_id):
         spec = figures.stage_timeline_json(scheme, as_of, today)
         assert spec == reference_timeline(scheme, as_of, today).to_plotly_json(), (as_of, today)
         assert figures.stage_timeline(scheme, as_of, today).to_plotly_json() == spec
+
+
+def test_warm_up_builds_what_the_first_figure_and_answer_would():
+    """gunicorn.conf.py's settle() calls it so that no worker's first requests pay for plotly's
+    template and the numpy import of plotly's JSON encoder (docs/performance.md)."""
+    import sys
+
+    figures.warm_up()
+    assert figures._TEMPLATE and "numpy" in sys.modules  # noqa: SLF001

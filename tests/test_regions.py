@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
-import json
+import html
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -186,17 +187,32 @@ def test_regions_page_ranks_and_links_carry_the_region(sqlite_url, registry):
     client, cb = _two_region_client(sqlite_url, registry)
     r = client.post(payloads.UPDATE_PATH, json=payloads.regions(cb, "anning", str(Q)))
     assert r.status_code == 200
-    text = json.dumps(r.get_json()["response"]["rn-table"]["children"], ensure_ascii=False)
+    # The table is server-rendered HTML (data-html, put in place by assets/monitor_html.js).
+    text = r.get_json()["response"]["rn-table"]["data-html"]
     assert text.index(AHEAD) < text.index(BEHIND)
-    data = r.get_json()["response"]
-    hrefs = [h for h in _find(data["rn-table"]["children"], "href")]
+    hrefs = [html.unescape(h) for h in re.findall(r'<a class="region-link" href="([^"]+)" data-dash-link>', text)]
+    assert len(hrefs) == 2
     regions = {parse_qs(urlsplit(h).query)["region"][0] for h in hrefs}
     assert regions == {AHEAD, BEHIND}
     assert all(parse_qs(urlsplit(h).query)["q"] == [str(Q)] and urlsplit(h).path == "/" for h in hrefs)
     # Search narrows the list.
     r = client.post(payloads.UPDATE_PATH, json=payloads.regions(cb, "anning", str(Q), search="乙"))
-    text = json.dumps(r.get_json()["response"]["rn-table"]["children"], ensure_ascii=False)
+    text = r.get_json()["response"]["rn-table"]["data-html"]
     assert BEHIND in text and AHEAD not in text
+
+
+def test_ranking_table_escapes_region_names():
+    """The ranking's HTML carries names from the database: escaped in text and attributes."""
+    from dashboard.pages.regions import _table
+    from indicators.registry import load_registry as load
+
+    scheme = load().schemes["anning"]
+    name = '<img src=x onerror="alert(1)">县&'
+    row = RegionSummary(name, {Status.achieved: 2}, 2, 2, 1.0, 95.0, dict.fromkeys(scheme.dimensions, 95.0), rank=1)
+    out = _table(scheme, [row], Q)
+    assert "<img" not in out and 'onerror="' not in out
+    assert html.escape(name) in out and f'data-region="{html.escape(name, quote=True)}"' in out
+    assert 'data-count-status="achieved" data-count="2"' in out
 
 
 def test_regions_export_lists_every_shown_region_with_numbers(sqlite_url, registry):
@@ -221,18 +237,6 @@ def test_regions_export_lists_every_shown_region_with_numbers(sqlite_url, regist
     r = client.post(payloads.UPDATE_PATH, json=cb.body("rn-download.data", {**values, "rn-search.value": "无此地"}))
     out = r.get_json()["response"]
     assert out["rn-export-note"]["children"] == "没有可导出的地区:请修改查找条件。" and "rn-download" not in out
-
-
-def _find(node, key):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k == key:
-                yield v
-            else:
-                yield from _find(v, key)
-    elif isinstance(node, list):
-        for x in node:
-            yield from _find(x, key)
 
 
 # ---------------------------------------------------------------- bulk loader

@@ -139,8 +139,8 @@ def status_and_chart(service, ind, view: View):
     scheme = service.scheme(ind.scheme)
     res = service.result(ind, view.region, view.quarter)
     points = figures.indicator_points(service, ind, view.region, view.quarter)
-    fig = figures.indicator_chart(ind, scheme, points, res.target, view.quarter,
-                                  figures.verdict(ind, res, view.quarter))
+    fig = figures.indicator_chart_json(ind, scheme, points, res.target, view.quarter,
+                                       figures.verdict(ind, res, view.quarter))
     # The selected quarter's figure is marked as on the overview (not when approved).
     review = datastatus.mark(service.data_status(ind.scheme, view.region, view.quarter).of(ind.id))
     status = html.Div([

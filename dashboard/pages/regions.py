@@ -18,8 +18,8 @@ from flask import current_app
 from indicators.periods import Quarter
 from indicators.statuses import SEVERITY
 
-from .. import ids, urlstate
-from ..components import light, status_counts
+from .. import ids, markup, urlstate
+from ..components import status_counts
 from ..grid import rows_xlsx
 from ..region_rollup import RegionRanking, RegionSummary, Totals
 from .common import View, page_title, resolve, scheme_col, selector_col, subtitle_id
@@ -102,8 +102,9 @@ def layout(service, search, **_):
                               dcc.Download(id=ids.RN_DOWNLOAD)],
                              className="d-flex align-items-baseline"),
                     # Shown only when a page of the ranking takes long (rows the snapshot must compute first).
-                    dcc.Loading(html.Div(id=ids.RN_TABLE, className="region-table-wrap"), type="default",
-                                delay_show=400),
+                    # The table is HTML in data-html (set by the callback, see _table).
+                    dcc.Loading(html.Div(id=ids.RN_TABLE, className="region-table-wrap", **{"data-html": ""}),
+                                type="default", delay_show=400),
                     dbc.Pagination(id=ids.RN_PAGER, max_value=1, active_page=page, fully_expanded=False,
                                    first_last=True, previous_next=True, size="sm", className="mt-2 no-print"),
                     _heat_legend(),
@@ -127,66 +128,65 @@ def _fmt_index(index: Optional[float]) -> str:
     return "—" if index is None else f"{index:.1f}"
 
 
-def _index_cell(index: Optional[float]) -> html.Div:
+def _style(bg: str, fg: str) -> str:
+    return f"background-color: {bg}; color: {fg};"
+
+
+def _index_cell(index: Optional[float]) -> str:
     pct = 0 if index is None else max(0.0, min(index, 100.0))
-    return html.Div([html.Div(className="ci-fill", style={"width": f"{pct:.0f}%"}),
-                     html.Span(_fmt_index(index), className="ci-label")], className="ci-bar",
-                    title="完成指数:到期指标完成程度的平均值(0–100)")
+    return (f'<div class="ci-bar" title="完成指数:到期指标完成程度的平均值(0–100)">'
+            f'<div class="ci-fill" style="width: {pct:.0f}%;"></div>'
+            f'<span class="ci-label">{_fmt_index(index)}</span></div>')
 
 
-def _heat_strip(row: RegionSummary) -> html.Div:
+def _heat_strip(row: RegionSummary) -> str:
     cells = []
     for dim, index in row.dimensions.items():
         bg, fg = heat_colour(index)
-        cells.append(html.Span("—" if index is None else f"{index:.0f}", className="heat-cell",
-                               style={"backgroundColor": bg, "color": fg},
-                               title=f"{dim}:完成指数 {_fmt_index(index)}",
-                               **{"data-dimension": dim, "data-index": "" if index is None else f"{index:.1f}"}))
-    return html.Div(cells, className="heat-strip")
+        cells.append(f"<span{markup.attrs(class_='heat-cell', style=_style(bg, fg), title=f'{dim}:完成指数 {_fmt_index(index)}', data_dimension=dim, data_index='' if index is None else f'{index:.1f}')}>"
+                     f"{'—' if index is None else f'{index:.0f}'}</span>")
+    return '<div class="heat-strip">' + "".join(cells) + "</div>"
 
 
 def overview_href(scheme_id: str, region: str, quarter: Quarter) -> str:
     return "/" + urlstate.build(scheme=scheme_id, region=region, q=str(quarter))
 
 
-def _table(scheme, rows: list[RegionSummary], quarter: Quarter) -> html.Table:
+def _table(scheme, rows: list[RegionSummary], quarter: Quarter) -> str:
+    """One page of the ranking as server-rendered HTML (dashboard/markup.py, put in place by
+    assets/monitor_html.js): as Dash components (≈ 40 per row) building and serialising the
+    table was ⅔ of the callback's CPU, and the browser mounted each of them (docs/performance.md)."""
     n_status = len(SEVERITY)
-    head = html.Thead([
-        html.Tr([html.Th("", colSpan=4, className="grp-blank"),
-                 html.Th("各状态指标数", colSpan=n_status, className="grp"),
-                 html.Th("各维度完成指数", className="grp"), html.Th("", className="grp-blank")]),
-        html.Tr(
-            [html.Th("排名", className="rk"), html.Th("地区", className="rn"), html.Th("完成指数", className="ci"),
-             html.Th("达标率", className="sa", title="已达标指标占到期指标的比例")]
-            + [html.Th(light(s, size="light-sm"), className="cnt", title=s.label) for s in SEVERITY]
-            + [html.Th(html.Div([html.Span(d[:2], className="heat-head", title=d) for d in scheme.dimensions],
-                                className="heat-strip"), className="hs")]
-            + [html.Th("", className="go")]
-        ),
-    ])
+    e = markup.escape
+    head = ('<thead><tr><th colspan="4" class="grp-blank"></th>'
+            f'<th colspan="{n_status}" class="grp">各状态指标数</th>'
+            '<th class="grp">各维度完成指数</th><th class="grp-blank"></th></tr>'
+            '<tr><th class="rk">排名</th><th class="rn">地区</th><th class="ci">完成指数</th>'
+            '<th class="sa" title="已达标指标占到期指标的比例">达标率</th>'
+            + "".join(f'<th class="cnt" title="{e(s.label)}">{markup.light(s, size="light-sm")}</th>' for s in SEVERITY)
+            + '<th class="hs"><div class="heat-strip">'
+            + "".join(f'<span class="heat-head" title="{e(d)}">{e(d[:2])}</span>' for d in scheme.dimensions)
+            + '</div></th><th class="go"></th></tr></thead>')
     body = []
     for r in rows:
         href = overview_href(scheme.id, r.region, quarter)
-        counts = [html.Td(str(n) if (n := r.counts.get(s, 0)) else "·",
-                          className=f"cnt {'cnt-hot' if n and s.value in ('missed', 'behind') else ''}".strip(),
-                          **{"data-count-status": s.value, "data-count": str(n)})
-                  for s in SEVERITY]
+        counts = "".join(
+            f"<td{markup.attrs(class_=('cnt cnt-hot' if n and s.value in ('missed', 'behind') else 'cnt'), data_count_status=s.value, data_count=str(n))}>"
+            f"{n if n else '·'}</td>"
+            for s in SEVERITY for n in [r.counts.get(s, 0)])
         share = "—" if r.share_achieved is None else f"{r.share_achieved * 100:.0f}%"
-        body.append(html.Tr(
-            [html.Td(str(r.rank), className="rk"),
-             html.Td(dcc.Link(r.region, href=href, className="region-link"), className="rn"),
-             html.Td(_index_cell(r.completion_index), className="ci"),
-             html.Td(share, className="sa"), *counts,
-             html.Td(_heat_strip(r), className="hs"),
-             html.Td(dcc.Link("总览 →", href=href, className="small"), className="go no-print")],
-            className="region-row",
-            **{"data-region": r.region, "data-rank": str(r.rank), "data-index": _fmt_index(r.completion_index)},
-        ))
+        body.append(
+            f"<tr{markup.attrs(class_='region-row', data_region=r.region, data_rank=str(r.rank), data_index=_fmt_index(r.completion_index))}>"
+            f'<td class="rk">{r.rank}</td><td class="rn">{markup.link(r.region, href, "region-link")}</td>'
+            f'<td class="ci">{_index_cell(r.completion_index)}</td><td class="sa">{share}</td>{counts}'
+            f'<td class="hs">{_heat_strip(r)}</td>'
+            f'<td class="go no-print">{markup.link("总览 →", href, "small")}</td></tr>')
     if not body:
-        body = [html.Tr(html.Td("没有符合条件的地区。", colSpan=6 + n_status, className="text-muted"))]
+        body = [f'<tr><td colspan="{6 + n_status}" class="text-muted">没有符合条件的地区。</td></tr>']
     # Column widths on <col>: with table-layout fixed the first row (the group headings) would set them.
-    cols = html.Colgroup([html.Col(className=c) for c in ["rk", "rn", "ci", "sa", *(["cnt"] * n_status), "hs", "go"]])
-    return html.Table([cols, head, html.Tbody(body)], className="table table-sm region-table mb-0")
+    cols = "".join(f'<col class="{c}">' for c in ["rk", "rn", "ci", "sa", *(["cnt"] * n_status), "hs", "go"])
+    return (f'<table class="table table-sm region-table mb-0"><colgroup>{cols}</colgroup>{head}'
+            f'<tbody>{"".join(body)}</tbody></table>')
 
 
 def _summary(t: Totals) -> html.Div:
@@ -240,7 +240,7 @@ def register(app, service):
     @app.callback(
         Output(ids.RN_QUARTER, "options"), Output(ids.RN_QUARTER, "value"),
         Output(ids.RN_TITLE, "children"), Output(subtitle_id(ids.RN_TITLE), "children"), Output(ids.RN_SUMMARY, "children"), Output(ids.RN_COUNT, "children"),
-        Output(ids.RN_TABLE, "children"), Output(ids.RN_PAGER, "max_value"), Output(ids.RN_PAGER, "active_page"),
+        Output(ids.RN_TABLE, "data-html"), Output(ids.RN_PAGER, "max_value"), Output(ids.RN_PAGER, "active_page"),
         Output(ids.ADDRESS, "data", allow_duplicate=True),
         Input(ids.RN_SCHEME, "value"), Input(ids.RN_QUARTER, "value"), Input(ids.RN_SEARCH, "value"),
         Input(ids.RN_ORDER, "value"), Input(ids.RN_PAGER, "active_page"),
