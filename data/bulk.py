@@ -136,7 +136,7 @@ def bulk_load(engine: Engine, scheme_id: str, indicators: Mapping[str, Indicator
                 c.execute(delete(StatusSnapshot).where(StatusSnapshot.scheme_id == scheme_id,
                                                        StatusSnapshot.region_id.in_(old)))
             for rows in statuses.rows():
-                c.execute(insert(StatusSnapshot), rows)
+                _write_snapshot(c, rows)
             if c.dialect.name == "postgresql":
                 # Explicit ids bypass the sequence: move it past them.
                 for table in ("observation", "revision", "reference_value"):
@@ -174,6 +174,18 @@ def _write_revisions(c: Connection, obs_rows, ref_rows, first_obs: int, first_re
              for _, rid, sid, per, v, _, user, at in ref_rows]
     _insert(c, Revision.__table__.name, _REV_COLS, rows)
     return len(rows)
+
+
+def _write_snapshot(c: Connection, rows: list[dict]) -> None:
+    """Snapshot rows (column -> value): COPY on PostgreSQL (the last batches are written after the
+    workers finish, on the load's critical path), an INSERT on SQLite."""
+    if not rows:
+        return
+    if c.dialect.name == "postgresql":
+        cols = tuple(rows[0])
+        _insert(c, StatusSnapshot.__table__.name, cols, [tuple(r[k] for k in cols) for r in rows])
+    else:
+        c.execute(insert(StatusSnapshot), rows)
 
 
 def defers_constraints(rows: int, stored: int, min_rows: int = DEFER_CONSTRAINTS_MIN_ROWS) -> bool:
