@@ -83,7 +83,8 @@ def bulk_load(engine: Engine, scheme_id: str, indicators: Mapping[str, Indicator
 
     ``indicators`` maps ids to the scheme's indicators (e.g. ``registry.indicators``).
     Raises InvalidValueError (bad values, unknown or foreign indicators) or
-    DuplicateError (a value already stored) before writing anything."""
+    DuplicateError (a value already stored) before writing anything, StoreError when the
+    database refuses a row (a constraint), with nothing written."""
     if source not in SOURCES:
         raise ValueError(f"unknown revision source {source!r}")
     references = references or {}
