@@ -64,6 +64,19 @@ def test_load_test_runs_every_action_without_errors():
         {"overview": True, "quarter": True, "detail": True, "regions": True}
 
 
+def test_bulk_cost_reports_the_cpu_of_every_part():
+    from benchmarks import bulkcost
+    from data import bulk
+
+    insert = bulk._insert
+    out = bulkcost.run(20, workers=1, quarters=4)
+    assert bulk._insert is insert                       # the step timers are taken off again
+    assert out["values"] > 0 and out["revisions"] >= out["values"]
+    assert out["postgresql_cpu"] > 0 and out["client_cpu"] > 0 and out["workers_cpu"] >= 0
+    assert out["total_cpu"] == round(out["client_cpu"] + out["workers_cpu"] + out["postgresql_cpu"], 2)
+    assert {"_insert observation", "_write_revisions"} <= {s["step"] for s in out["steps"]}
+
+
 def test_gunicorn_config_imports():
     cfg = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert cfg["workers"] >= 1 and cfg["threads"] >= 1 and cfg["worker_class"] == "gthread"

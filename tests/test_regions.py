@@ -7,16 +7,17 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
 
 from benchmarks import payloads
 from dashboard.pages.regions import heat_colour
 from dashboard.region_rollup import RegionRanking, RegionSummary, ranked
 from dashboard.service import MonitorService
-from data.bulk import bulk_load
+from data import bulk
+from data.bulk import bulk_load, defers_constraints
 from data.demo import plan_scheme
 from data.models import Revision
-from data.store import DuplicateError, InvalidValueError
+from data.store import DuplicateError, InvalidValueError, StoreError
 from indicators.model import Kind
 from indicators.periods import Quarter
 from indicators.registry import load_registry
@@ -292,6 +293,115 @@ def test_bulk_load_is_all_or_nothing(store, registry):
     assert store.regions("anning") == ["甲县"]
     with store.engine.connect() as c:
         assert c.execute(select(func.count()).select_from(Revision)).scalar() == 1
+
+
+# ------------------------------------ bulk loader: a large load re-creates constraints (PostgreSQL)
+
+FILLED = ["observation", "reference_value", "revision"]
+
+
+def _catalogue(engine) -> tuple[set, set]:
+    """The filled tables' constraints (name, type, validated, definition) and indexes."""
+    with engine.connect() as c:
+        cons = set(c.execute(text("SELECT conname, contype, convalidated, pg_get_constraintdef(oid) FROM pg_constraint "
+                                  "WHERE conrelid = ANY(CAST(:t AS regclass[]))"), {"t": FILLED}).all())
+        idx = set(c.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:t)"),
+                            {"t": FILLED}).all())
+    return cons, idx
+
+
+def _ddl(engine) -> list[str]:
+    """The DROP/ADD CONSTRAINT and index statements the engine runs from now on."""
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cursor, sql, *a: seen.append(sql) if "CONSTRAINT" in sql or "INDEX" in sql else None)
+    return seen
+
+
+def _counts(engine) -> list[int]:
+    with engine.connect() as c:
+        return [c.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in FILLED + ["region", "status_snapshot"]]
+
+
+def test_defers_constraints_only_for_a_large_load_that_at_least_doubles_the_tables():
+    assert defers_constraints(400_000, 0, 200_000)
+    assert defers_constraints(200_000, 200_000, 200_000)
+    assert not defers_constraints(199_999, 0, 200_000)          # small: the triggers are cheaper
+    assert not defers_constraints(300_000, 2_000_000, 200_000)  # re-creating would read 2 M rows, readers wait
+
+
+def test_a_large_bulk_load_on_postgresql_re_creates_its_constraints_validated(pg_url, registry):
+    from data.db import make_engine, upgrade
+    from data.store import Store
+
+    engine = make_engine(pg_url)
+    try:
+        upgrade(engine)
+        store = Store(engine)
+        before = _catalogue(engine)
+        names = {n for n, *_ in before[0]} | {n for n, _ in before[1]}
+        assert {"fk_observation_region_id_region", "fk_revision_observation_id_observation", "uq_observation_key",
+                "ix_observation_scheme_region_period", "ix_revision_indicator_region_period"} <= names
+        seen = _ddl(engine)
+        refs = plan_scheme(registry, "anning", first=FIRST, last=Q).references
+        values = {AHEAD: _scaled(registry, 1.25), BEHIND: _scaled(registry, 0.5)}
+        s = bulk_load(engine, "anning", registry.indicators, values, "测试", references={AHEAD: refs},
+                      defer_min_rows=1)
+        assert any("DROP CONSTRAINT" in sql for sql in seen) and any("ADD CONSTRAINT" in sql for sql in seen)
+        after = _catalogue(engine)
+        assert after == before                                   # same names, definitions, indexes
+        assert all(validated for _, _, validated, _ in after[0])
+        # Every value has exactly its one revision, written by the server from the stored rows.
+        with engine.connect() as c:
+            assert c.execute(text(
+                "SELECT count(*) FROM observation o JOIN revision r ON r.observation_id = o.id "
+                "AND r.indicator_id = o.indicator_id AND r.region_id = o.region_id AND r.period = o.period "
+                "AND r.old_value IS NULL AND r.new_value = o.value AND r.user_name = o.entered_by "
+                "AND r.at = o.updated_at AND r.source = 'import'")).scalar() == s.observations
+            assert c.execute(text(
+                "SELECT count(*) FROM reference_value v JOIN revision r ON r.observation_id IS NULL "
+                "AND r.indicator_id = 'ref:' || v.series_id AND r.region_id = v.region_id AND r.period = v.period "
+                "AND r.new_value = v.value")).scalar() == s.references
+        assert s.revisions == s.observations + s.references == _counts(engine)[2]
+        assert store.observations("anning", AHEAD) == {i: {q: float(v) for q, v in by_q.items()}
+                                                       for i, by_q in values[AHEAD].items() if by_q}
+        # A small load keeps them in place.
+        seen.clear()
+        bulk_load(engine, "anning", registry.indicators, {SPARSE: {k: v for k, v in list(values[AHEAD].items())[:2]}},
+                  "测试")
+        assert not any("DROP CONSTRAINT" in sql for sql in seen)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("violation", ["foreign key", "duplicate"])
+def test_a_bulk_load_violating_a_constraint_is_refused_and_changes_nothing(store, registry, monkeypatch,
+                                                                            violation):
+    """The constraints a large load re-creates check every row: a violating row (here forced past
+    the loader's own checks) makes the whole load fail with a message, nothing written, the
+    constraints still in place."""
+    flow = next(i for i in registry.scheme_indicators("anning") if i.kind is Kind.annual)
+    bulk_load(store.engine, "anning", registry.indicators, {AHEAD: {flow.id: {Quarter(2024, 1): 3}}}, "u")
+    pg = store.engine.dialect.name == "postgresql"
+    before, counts, v = _catalogue(store.engine) if pg else None, _counts(store.engine), store.data_version()
+    if violation == "foreign key":
+        real = bulk._region_ids
+
+        def no_such_region(c, scheme, names):   # BEHIND's rows point at a region that does not exist
+            rids, created = real(c, scheme, names)
+            return {n: (10_000 if n == BEHIND else rid) for n, rid in rids.items()}, created
+
+        monkeypatch.setattr(bulk, "_region_ids", no_such_region)
+        values = {BEHIND: {flow.id: {Quarter(2024, 1): 1, Quarter(2024, 2): 2}}}
+    else:
+        monkeypatch.setattr(bulk, "_refuse_duplicates", lambda *a: None)
+        values = {AHEAD: {flow.id: {Quarter(2024, 1): 4}}, BEHIND: {flow.id: {Quarter(2024, 1): 1}}}
+    with pytest.raises(StoreError, match="违反数据库约束,未写入任何数据"):
+        bulk_load(store.engine, "anning", registry.indicators, values, "u", defer_min_rows=1)
+    assert _counts(store.engine) == counts and store.data_version() == v
+    assert store.regions("anning") == [AHEAD]
+    if pg:
+        assert _catalogue(store.engine) == before
 
 
 def test_ranking_of_an_empty_database_lists_the_scheme_region(store, registry):

@@ -163,11 +163,12 @@ def test_snapshot_command_rebuilds_and_checks(sqlite_store, registry, capsys):
     assert main(["--url", url, "snapshot", "--check", "--scheme", "nope"]) == 2
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_bulk_load_writes_the_snapshot_of_new_regions(store, registry, workers):
+@pytest.mark.parametrize("workers, defer_min_rows", [(1, None), (2, None), (2, 1)])
+def test_bulk_load_writes_the_snapshot_of_new_regions(store, registry, workers, defer_min_rows):
     """Given the evaluator, the bulk loader commits the new regions' snapshot with their values
     (computed from the values in hand, in worker processes): equal to a fresh evaluation.
-    A region that held values before loses its rows (readers or --rebuild fill them)."""
+    A region that held values before loses its rows (readers or --rebuild fill them).
+    ``defer_min_rows=1``: the same when the load re-creates its tables' constraints (PostgreSQL)."""
     plan = plan_scheme(registry, SCHEME, first=FIRST, last=LAST)
     flow = next(i for i in registry.scheme_indicators(SCHEME) if i.kind is Kind.annual)
     service = MonitorService(registry, store)
@@ -178,7 +179,8 @@ def test_bulk_load_writes_the_snapshot_of_new_regions(store, registry, workers):
                   for i, s in list(plan.values.items())[k::2]} for k, n in enumerate(names)}
     values["旧县"] = {flow.id: {Quarter(2023, 1): 7}}
     bulk_load(store.engine, SCHEME, registry.indicators, values, "测试", references={names[0]: plan.references},
-              snapshot=Evaluator(registry), workers=workers)
+              snapshot=Evaluator(registry), workers=workers,
+              **({} if defer_min_rows is None else {"defer_min_rows": defer_min_rows}))
     rows = store.snapshot_rows(SCHEME)
     assert {r for r, _ in rows} == set(names)                   # 旧县's rows were made stale
     assert store.snapshot_check(SCHEME) == [f"旧县 {q}:状态快照缺少" for q in snapshot_quarters(registry, SCHEME)]
