@@ -15,13 +15,14 @@ def client(demo_app):
 
 
 def _asset_urls(index_html: str) -> list[str]:
-    return re.findall(r'(/assets/[^"?]+\?m=[0-9.]+)', index_html)
+    return re.findall(r'(/assets/[^"?]+\?m=[0-9a-f.]+)', index_html)
 
 
 def test_fingerprinted_assets_are_cached_and_bare_ones_revalidated(client):
     index = client.get("/").get_data(as_text=True)
     urls = _asset_urls(index)
-    assert any("bootstrap.min.css" in u for u in urls) and any(u.endswith(".js") or ".js?" in u for u in urls)
+    assert any("_bundle.css" in u for u in urls) and any(".js?" in u for u in urls)
+    assert b".btn-primary" in client.get(next(u for u in urls if "_bundle.css" in u)).get_data()
     for url in urls:
         r = client.get(url)
         assert r.status_code == 200, url
