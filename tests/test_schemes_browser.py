@@ -40,7 +40,10 @@ def _click(dash_duo, element_id: str) -> None:
 
 
 def _versions(drv) -> list[str]:
-    return [r.get_attribute("data-version") for r in drv.find_elements(By.CSS_SELECTOR, f"#{schemes.VERSIONS} tbody tr")]
+    # Read in one script: the table may be redrawn between finding its rows and reading them.
+    return drv.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0])).map(r => r.getAttribute('data-version'))",
+        f"#{schemes.VERSIONS} tbody tr")
 
 
 def _shoot(drv, name: str) -> None:
