@@ -683,10 +683,17 @@ class Store:
     # -- reference series
 
     def references(self, scheme_id: str, region: str) -> dict[str, dict[Quarter, float]]:
+        """Stored reference values (empty ones left out), by series id and quarter: a Core query
+        as :meth:`observations` (every overview of a region not in the service's cache reads them)."""
+        q = (select(ReferenceValue.series_id, ReferenceValue.period, ReferenceValue.value)
+             .join(Region, ReferenceValue.region_id == Region.id)
+             .where(ReferenceValue.scheme_id == scheme_id, Region.scheme_id == scheme_id, Region.name == region,
+                    ReferenceValue.value.is_not(None))
+             .order_by(ReferenceValue.series_id, ReferenceValue.period))
         out: dict[str, dict[Quarter, float]] = {}
-        for r in self.reference_rows(scheme_id, region):
-            if r.value is not None:
-                out.setdefault(r.series_id, {})[r.period] = r.value
+        with self.engine.connect() as c:
+            for series_id, period, value in c.execute(q):
+                out.setdefault(series_id, {})[Quarter.parse(period)] = value
         return out
 
     def reference_rows(self, scheme_id: str, region: str, series_id: Optional[str] = None) -> list[ReferenceRow]:
