@@ -12,6 +12,7 @@ CSS and the tests' selectors (``[data-status]``, ``.ind-link``, ...) apply uncha
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from html import escape
 from typing import Optional
 
@@ -32,6 +33,7 @@ def attrs(**kw) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=4096)   # pure, and asked for per board row: 7 statuses x the indicators
 def light(status: Status, indicator_id: str = "", size: str = "", stale: bool = False) -> str:
     """As :func:`dashboard.components.light`: colour + shape + label."""
     s = Status(status)
@@ -42,6 +44,7 @@ def light(status: Status, indicator_id: str = "", size: str = "", stale: bool = 
             f'<span class="light-label">{escape(s.label)}</span></span>')
 
 
+@lru_cache(maxsize=64)
 def data_badge(status: Optional[str]) -> str:
     """As :func:`dashboard.components.data_badge`; "" for a figure without a data status."""
     if not status:
@@ -83,6 +86,7 @@ def progress_bar(p: Optional[float], status: Status) -> str:
             f'<span class="pbar-label">{label}</span></div>')
 
 
+@lru_cache(maxsize=64)
 def trend_arrow(trend: Optional[str]) -> str:
     arrow, text = TREND_ARROWS.get(trend or "", ("·", "无上季度数据"))
     return f'<span class="trend trend-{escape(trend or "none")}" title="{text}">{arrow}</span>'

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Optional
 
@@ -69,6 +69,18 @@ class SchemeData:
     observations: dict  # indicator_id -> {Quarter: float}
     references: dict    # series_id -> {Quarter: float}
     baselines: dict     # indicator_id -> Baseline
+    # Memos of this data version (the object is replaced when the data change): each series'
+    # cache key (sorting a history per indicator per call was a third of a cached result's
+    # cost) and the results list per (quarter index, registry counter): the board and its
+    # data status ask for the same 44 results in one request.
+    keys: dict = field(default_factory=dict, compare=False, repr=False)
+    lists: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def series_key(self, kind: str, series_id: str, series: dict) -> tuple:
+        key = self.keys.get((kind, series_id))
+        if key is None:
+            key = self.keys[(kind, series_id)] = _series_key(series)
+        return key
 
 
 class MonitorService:
@@ -225,8 +237,8 @@ class MonitorService:
         # collector stops tracking: 50,000 keys of Quarter objects made every full
         # collection a 100 ms pause (docs/performance.md). The registry counter: a
         # publication changes definitions.
-        key = (indicator.id, region, quarter.index, _series_key(obs), _series_key(ref) if ref else None, base,
-               self._history.counter)
+        key = (indicator.id, region, quarter.index, d.series_key("obs", indicator.id, obs),
+               d.series_key("ref", indicator.target.reference, ref) if ref else None, base, self._history.counter)
         cached = self._results.get(key)
         if cached is None:
             cached = evaluate(indicator, scheme, obs, quarter.end, reference=ref, baseline=base)
@@ -242,7 +254,12 @@ class MonitorService:
 
     def results(self, scheme_id: str, region: str, quarter: Quarter) -> list[Result]:
         d = self.data(scheme_id, region)
-        return [self.result(ind, region, quarter, d) for ind in self.indicators(scheme_id)]
+        # The registry counter read before evaluating: a publication meanwhile misses next time.
+        key = (quarter.index, self.registry_history().counter)
+        found = d.lists.get(key)
+        if found is None:
+            found = d.lists[key] = tuple(self.result(ind, region, quarter, d) for ind in self.indicators(scheme_id))
+        return list(found)
 
     def history(self, scheme_id: str, region: str, quarters: list[Quarter]) -> dict[str, dict[Quarter, Result]]:
         d = self.data(scheme_id, region)

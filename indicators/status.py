@@ -137,6 +137,9 @@ def _clean(series: Optional[Mapping]) -> dict[Quarter, float]:
     if not series or not hasattr(series, "items"):
         return out
     for k, v in series.items():
+        if type(k) is Quarter and type(v) is float and math.isfinite(v):
+            out[k] = v   # already clean (the store's values): no conversion calls
+            continue
         q, x = _quarter(k), _num(v)
         if q is not None and x is not None:
             out[q] = x
