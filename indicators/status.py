@@ -175,23 +175,25 @@ class _Ctx:
     windows: dict = field(default_factory=dict, compare=False, repr=False)
     final_verdict: list = field(default_factory=list, compare=False, repr=False)
 
-    @property
+    # The properties below are constant for a context: computed once (cached_property writes the
+    # instance __dict__, which a frozen dataclass allows), as the engine reads them for every quarter.
+    @cached_property
     def kind(self) -> Kind:
         return self.ind.kind
 
-    @property
+    @cached_property
     def inc(self) -> bool:
         # Range and milestone read one way only: reach the lower bound / get it done.
         if self.kind in (Kind.range, Kind.milestone):
             return True
         return self.ind.direction is not Direction.decrease
 
-    @property
+    @cached_property
     def flow_sum(self) -> bool:
         """Quarterly flows summed into a running total (annual, or cumulative reported as flow)."""
         return self.kind is Kind.annual or (self.kind is Kind.cumulative and self.ind.reporting is Reporting.flow)
 
-    @property
+    @cached_property
     def line(self) -> bool:
         """Kinds judged against a straight line from the baseline to the target."""
         return self.kind in (Kind.cumulative, Kind.share, Kind.range, Kind.relative_reference, Kind.relative_baseline)
@@ -208,6 +210,16 @@ class _Ctx:
     def first_done(self) -> Optional[Quarter]:
         """A milestone's first quarter reported done (value >= 1), if any."""
         return min((q for q, v in self.obs.items() if v >= 1 - _TOL), default=None)
+
+    @cached_property
+    def missing_target(self) -> str:
+        return _missing_target(self)
+
+    @cached_property
+    def standin_candidates(self) -> tuple[list[Quarter], list[Quarter]]:
+        """Reported quarters ended before the start, and the others, each in order (:func:`_baseline`)."""
+        qs = sorted(self.obs, key=_quarter_index)
+        return [q for q in qs if q.end < self.start], [q for q in qs if q.end >= self.start]
 
     def meets(self, actual: float, target: float, strict: Optional[bool] = None) -> bool:
         strict = self.ind.target.strict if strict is None else strict
@@ -326,7 +338,7 @@ def _evaluate_at(c: _Ctx, evaluated: Quarter) -> Result:
                        f"{evaluated.label}早于本指标起始({(c.ind.start or c.scheme.period.start).label}),未到期")
     if c.kind is Kind.milestone:
         return _milestone(c, evaluated)
-    missing_target = _missing_target(c)
+    missing_target = c.missing_target
     if missing_target:
         return _result(c, evaluated, Status.no_data, f"指标目标未设置({missing_target}),无法判定")
 
@@ -342,6 +354,10 @@ def _evaluate_at(c: _Ctx, evaluated: Quarter) -> Result:
 
 def _index(item: tuple[Quarter, float]) -> int:
     return item[0]._i
+
+
+def _quarter_index(q: Quarter) -> int:
+    return q._i
 
 
 def _window(c: _Ctx, judged_q: Quarter) -> dict[Quarter, float]:
@@ -426,9 +442,9 @@ def _baseline(c: _Ctx, upto: Quarter) -> tuple[Optional[float], Optional[date], 
     if c.flow_sum:
         return 0.0, c.start, None, "按季度新增量自起始累计,基线为0"
     # Stand-in: the level just before the start (latest quarter ended before it), else the first value since.
-    before = [q for q in c.obs if q.end < c.start and q <= upto]
-    after = [q for q in c.obs if q.end >= c.start and q <= upto]
-    q = max(before) if before else (min(after) if after else None)
+    before, after = c.standin_candidates   # sorted once per context, not scanned per quarter
+    k = bisect_right(before, upto._i, key=_quarter_index)
+    q = before[k - 1] if k else (after[0] if after and after[0] <= upto else None)
     if q is None:
         return None, None, None, "未登记基线,且无填报值可代替"
     if c.brief:
@@ -501,9 +517,11 @@ def _p_hold(c: _Ctx, actual: float, target: float) -> tuple[float, bool]:
     return 1.0, False
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decision:
-    """What the engine decided for one judged value, before any wording (see :func:`_explain`)."""
+    """What the engine decided for one judged value, before any wording (see :func:`_explain`).
+    Slotted, not frozen (nothing changes one): built for every judged value, millions for the status
+    snapshot, and a frozen dataclass's __init__ costs three times as much."""
 
     status: Status
     actual: float                          # the level judged (running total or the value itself)
