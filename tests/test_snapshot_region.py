@@ -88,3 +88,33 @@ def test_plan_scheme_values_too(registry):
     want = _per_quarter(registry, "计划", quarters, plan.values, plan.references, plan.baselines)
     assert [(str(r.quarter), r.counts, r.total, r.due, r.share_achieved, r.completion_index, r.dimensions,
              r.statuses) for r in rows] == [w[:8] for w in want]
+
+
+def test_bulk_check_of_repeated_values_equals_checking_each(registry):
+    """data.bulk checks each distinct (indicator, type, value) once per load: every value still gets
+    check_value's verdict, a bool is not taken for the 1 checked before it, each bad value is named."""
+    from data.bulk import _checked
+    from indicators.values import check_value
+
+    inds = registry.scheme_indicators(SCHEME)
+    milestone = next(i for i in inds if i.kind is Kind.milestone)
+    count = next(i for i in inds if i.kind is not Kind.milestone and i.decimals == 0 and i.unit != "%")
+    pct = next(i for i in inds if i.unit == "%")
+    qs = quarter_range(Quarter(2024, 1), Quarter(2024, 4))
+    values = {"甲县": {milestone.id: dict(zip(qs, [1, 1.0, True, 2])), count.id: dict(zip(qs, [3, 3, 3.5, "3"])),
+                      pct.id: dict(zip(qs, [120, 120, 99.5, [1]]))},
+              "乙县": {milestone.id: dict(zip(qs, [0, False, 1, 1])), count.id: dict(zip(qs, [3.5, 4, None, 4]))}}
+    out, errors = _checked(SCHEME, registry.indicators, values)
+    want_out, want_errors = [], []
+    for region, by_ind in values.items():
+        for ind_id, by_q in by_ind.items():
+            for q, v in by_q.items():
+                if v is None:
+                    continue
+                c = check_value(registry.indicators[ind_id], v)
+                if c.errors:
+                    want_errors.append(f"{region} {ind_id} {q}:{';'.join(c.errors)}")
+                else:
+                    want_out.append((region, ind_id, q, round(float(c.value), 6)))
+    assert (out, errors) == (want_out, want_errors)
+    assert len(errors) == 8   # True, False, 2, 3.5 twice, 120 twice, [1]
