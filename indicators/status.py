@@ -137,7 +137,9 @@ def _clean(series: Optional[Mapping]) -> dict[Quarter, float]:
     if not series or not hasattr(series, "items"):
         return out
     for k, v in series.items():
-        q, x = _quarter(k), _num(v)
+        # Quarter keys and finite floats (what the store hands over) skip the general conversions.
+        q = k if k.__class__ is Quarter else _quarter(k)
+        x = (v if math.isfinite(v) else None) if v.__class__ is float else _num(v)
         if q is not None and x is not None:
             out[q] = x
     return out
@@ -173,6 +175,7 @@ class _Ctx:
     # Values from the start up to a judged quarter, per judged quarter (the quarters after the
     # deadline share the deadline's), and the brief verdict of every quarter after the deadline.
     windows: dict = field(default_factory=dict, compare=False, repr=False)
+    last_window: list = field(default_factory=list, compare=False, repr=False)   # [(length, window)]
     final_verdict: list = field(default_factory=list, compare=False, repr=False)
 
     # The properties below are constant for a context: computed once (cached_property writes the
@@ -365,7 +368,17 @@ def _window(c: _Ctx, judged_q: Quarter) -> dict[Quarter, float]:
     obs = c.windows.get(judged_q)
     if obs is None:
         seq = c.counted
-        obs = c.windows[judged_q] = dict(seq[:bisect_right(seq, judged_q._i, key=_index)])
+        k = bisect_right(seq, judged_q._i, key=_index)
+        last = c.last_window[0] if c.last_window else None
+        if last is not None and last[0] <= k:
+            # Quarters are judged in order: extend a copy of the last window (a dict's copy keeps
+            # its keys' hashes, so only the new quarters are hashed, not the whole history again).
+            obs = last[1].copy()
+            obs.update(seq[last[0]:k])
+        else:
+            obs = dict(seq[:k])
+        c.windows[judged_q] = obs
+        c.last_window[:] = [(k, obs)]
     return obs
 
 
