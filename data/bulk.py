@@ -243,6 +243,10 @@ def _restore_constraints(c: Connection, deferred: _Deferred) -> None:
 
 def _checked(scheme_id: str, indicators: Mapping[str, Indicator], values: Values):
     out, errors = [], []
+    # check_value is pure, and an indicator's values repeat across regions (0/1 milestones, counts,
+    # percentages): each distinct (indicator, type, value) is checked and rounded once per load.
+    # The type is part of the key: True == 1 but a bool is not a number.
+    seen: dict[tuple, tuple] = {}
     for region, by_ind in values.items():
         region = region.strip()
         for ind_id, by_q in by_ind.items():
@@ -253,11 +257,20 @@ def _checked(scheme_id: str, indicators: Mapping[str, Indicator], values: Values
             for q, v in by_q.items():
                 if v is None:
                     continue
-                checked = check_value(ind, v)
-                if checked.errors:
-                    errors.append(f"{region} {ind_id} {q}:{';'.join(checked.errors)}")
+                key = (ind_id, v.__class__, v)
+                try:
+                    done = seen.get(key)
+                except TypeError:   # unhashable (not a number anyway): checked each time
+                    done = key = None
+                if done is None:
+                    checked = check_value(ind, v)
+                    done = (checked.errors, None if checked.errors else round(float(checked.value), 6))
+                    if key is not None:
+                        seen[key] = done
+                if done[0]:
+                    errors.append(f"{region} {ind_id} {q}:{';'.join(done[0])}")
                     continue
-                out.append((region, ind_id, q, round(float(checked.value), 6)))
+                out.append((region, ind_id, q, done[1]))
     return out, errors
 
 

@@ -49,19 +49,25 @@ def score(result: Result) -> Optional[float]:
     return min(max(result.p, 0.0), 1.0)
 
 
-def summarise(key: str, results: Sequence[Result]) -> Rollup:
+def completion_index(scores: Iterable[Optional[float]]) -> Optional[float]:
+    """The completion index of results' :func:`score` values (None: not due), None if none is due."""
+    due = [x for x in scores if x is not None]
+    return round(100 * sum(due) / len(due), 1) if due else None
+
+
+def summarise(key: str, results: Sequence[Result], scores: Optional[Sequence[Optional[float]]] = None) -> Rollup:
+    """``scores``: the results' :func:`score` values, if the caller has them (the status snapshot
+    scores a region's results once for the whole and each dimension)."""
     counts = dict.fromkeys(Status, 0)
-    scores = []
-    for r in results:   # one pass: the status snapshot summarises millions of results
+    for r in results:   # the status snapshot summarises millions of results
         counts[r.status] += 1
-        x = score(r)
-        if x is not None:
-            scores.append(x)
-    due = len(scores)
+    if scores is None:
+        scores = [score(r) for r in results]
+    due = len(results) - counts[Status.not_due]
     return Rollup(
         key=key, counts=counts, total=len(results), due=due,
         share_achieved=round(counts[Status.achieved] / due, 4) if due else None,
-        completion_index=round(100 * sum(scores) / due, 1) if due else None,
+        completion_index=completion_index(scores),
     )
 
 

@@ -21,7 +21,7 @@ from typing import Mapping, Optional, Sequence
 from .model import Baseline
 from .periods import Quarter, quarter_range
 from .registry import Registry
-from .rollup import summarise
+from .rollup import completion_index, score, summarise
 from .status import classify_quarters
 from .statuses import Status
 from .versions import RegistryHistory, evaluate_quarters_versioned
@@ -76,16 +76,18 @@ def evaluate_region(registry: Registry, scheme_id: str, region: str, quarters: S
               for ind, obs in zip(inds, series)]
     # by_dimension's groups (indicators by dimension, scheme order), found once for all quarters.
     groups = [(d, [i for i, ind in enumerate(inds) if ind.dimension == d]) for d in scheme.dimensions]
+    # Each indicator's verdicts in quarter order, read across: no quarter lookups per indicator.
+    columns = zip(*[[by_q[q] for q in quarters] for by_q in by_ind]) if inds else ([] for _ in quarters)
+    reported = [sum(1 for obs in series if obs.get(q) is not None) for q in quarters]
     out = []
-    for q in quarters:
-        results = [r[q] for r in by_ind]
-        overall = summarise(region, results)
+    for q, results, n_reported in zip(quarters, columns, reported):
+        scores = [score(r) for r in results]
+        overall = summarise(region, results, scores)
         out.append(RegionStatus(region, q, overall.counts, overall.total, overall.due, overall.share_achieved,
                                 overall.completion_index,
-                                {d: summarise(d, [results[i] for i in idx]).completion_index if idx else None
+                                {d: completion_index([scores[i] for i in idx]) if idx else None
                                  for d, idx in groups},
-                                tuple(r.status.value for r in results),
-                                sum(1 for obs in series if obs.get(q) is not None)))
+                                tuple(r.status.value for r in results), n_reported))
     return out
 
 

@@ -137,10 +137,9 @@ def _clean(series: Optional[Mapping]) -> dict[Quarter, float]:
     if not series or not hasattr(series, "items"):
         return out
     for k, v in series.items():
-        if type(k) is Quarter and type(v) is float and math.isfinite(v):
-            out[k] = v   # already clean (the store's values): no conversion calls
-            continue
-        q, x = _quarter(k), _num(v)
+        # Quarter keys and finite floats (what the store hands over) skip the general conversions.
+        q = k if k.__class__ is Quarter else _quarter(k)
+        x = (v if math.isfinite(v) else None) if v.__class__ is float else _num(v)
         if q is not None and x is not None:
             out[q] = x
     return out
@@ -176,25 +175,28 @@ class _Ctx:
     # Values from the start up to a judged quarter, per judged quarter (the quarters after the
     # deadline share the deadline's), and the brief verdict of every quarter after the deadline.
     windows: dict = field(default_factory=dict, compare=False, repr=False)
+    last_window: list = field(default_factory=list, compare=False, repr=False)   # [(length, window)]
     final_verdict: list = field(default_factory=list, compare=False, repr=False)
 
-    @property
+    # The properties below are constant for a context: computed once (cached_property writes the
+    # instance __dict__, which a frozen dataclass allows), as the engine reads them for every quarter.
+    @cached_property
     def kind(self) -> Kind:
         return self.ind.kind
 
-    @property
+    @cached_property
     def inc(self) -> bool:
         # Range and milestone read one way only: reach the lower bound / get it done.
         if self.kind in (Kind.range, Kind.milestone):
             return True
         return self.ind.direction is not Direction.decrease
 
-    @property
+    @cached_property
     def flow_sum(self) -> bool:
         """Quarterly flows summed into a running total (annual, or cumulative reported as flow)."""
         return self.kind is Kind.annual or (self.kind is Kind.cumulative and self.ind.reporting is Reporting.flow)
 
-    @property
+    @cached_property
     def line(self) -> bool:
         """Kinds judged against a straight line from the baseline to the target."""
         return self.kind in (Kind.cumulative, Kind.share, Kind.range, Kind.relative_reference, Kind.relative_baseline)
@@ -211,6 +213,16 @@ class _Ctx:
     def first_done(self) -> Optional[Quarter]:
         """A milestone's first quarter reported done (value >= 1), if any."""
         return min((q for q, v in self.obs.items() if v >= 1 - _TOL), default=None)
+
+    @cached_property
+    def missing_target(self) -> str:
+        return _missing_target(self)
+
+    @cached_property
+    def standin_candidates(self) -> tuple[list[Quarter], list[Quarter]]:
+        """Reported quarters ended before the start, and the others, each in order (:func:`_baseline`)."""
+        qs = sorted(self.obs, key=_quarter_index)
+        return [q for q in qs if q.end < self.start], [q for q in qs if q.end >= self.start]
 
     def meets(self, actual: float, target: float, strict: Optional[bool] = None) -> bool:
         strict = self.ind.target.strict if strict is None else strict
@@ -329,7 +341,7 @@ def _evaluate_at(c: _Ctx, evaluated: Quarter) -> Result:
                        f"{evaluated.label}早于本指标起始({(c.ind.start or c.scheme.period.start).label}),未到期")
     if c.kind is Kind.milestone:
         return _milestone(c, evaluated)
-    missing_target = _missing_target(c)
+    missing_target = c.missing_target
     if missing_target:
         return _result(c, evaluated, Status.no_data, f"指标目标未设置({missing_target}),无法判定")
 
@@ -347,12 +359,26 @@ def _index(item: tuple[Quarter, float]) -> int:
     return item[0]._i
 
 
+def _quarter_index(q: Quarter) -> int:
+    return q._i
+
+
 def _window(c: _Ctx, judged_q: Quarter) -> dict[Quarter, float]:
     """The values counted for ``judged_q``: from the indicator's start up to it (read only)."""
     obs = c.windows.get(judged_q)
     if obs is None:
         seq = c.counted
-        obs = c.windows[judged_q] = dict(seq[:bisect_right(seq, judged_q._i, key=_index)])
+        k = bisect_right(seq, judged_q._i, key=_index)
+        last = c.last_window[0] if c.last_window else None
+        if last is not None and last[0] <= k:
+            # Quarters are judged in order: extend a copy of the last window (a dict's copy keeps
+            # its keys' hashes, so only the new quarters are hashed, not the whole history again).
+            obs = last[1].copy()
+            obs.update(seq[last[0]:k])
+        else:
+            obs = dict(seq[:k])
+        c.windows[judged_q] = obs
+        c.last_window[:] = [(k, obs)]
     return obs
 
 
@@ -429,9 +455,9 @@ def _baseline(c: _Ctx, upto: Quarter) -> tuple[Optional[float], Optional[date], 
     if c.flow_sum:
         return 0.0, c.start, None, "按季度新增量自起始累计,基线为0"
     # Stand-in: the level just before the start (latest quarter ended before it), else the first value since.
-    before = [q for q in c.obs if q.end < c.start and q <= upto]
-    after = [q for q in c.obs if q.end >= c.start and q <= upto]
-    q = max(before) if before else (min(after) if after else None)
+    before, after = c.standin_candidates   # sorted once per context, not scanned per quarter
+    k = bisect_right(before, upto._i, key=_quarter_index)
+    q = before[k - 1] if k else (after[0] if after and after[0] <= upto else None)
     if q is None:
         return None, None, None, "未登记基线,且无填报值可代替"
     if c.brief:
@@ -504,9 +530,11 @@ def _p_hold(c: _Ctx, actual: float, target: float) -> tuple[float, bool]:
     return 1.0, False
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decision:
-    """What the engine decided for one judged value, before any wording (see :func:`_explain`)."""
+    """What the engine decided for one judged value, before any wording (see :func:`_explain`).
+    Slotted, not frozen (nothing changes one): built for every judged value, millions for the status
+    snapshot, and a frozen dataclass's __init__ costs three times as much."""
 
     status: Status
     actual: float                          # the level judged (running total or the value itself)

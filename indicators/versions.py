@@ -326,6 +326,9 @@ def evaluate_quarters_versioned(history: Optional[RegistryHistory], indicator: I
     from .status import evaluate_quarters
 
     evaluate_quarters = judge or evaluate_quarters
+    if history is None:   # one definition for every quarter (the snapshot's common case)
+        ref = references.get(indicator.target.reference) if indicator.target.reference else None
+        return evaluate_quarters(indicator, scheme, observations, quarters, reference=ref, baseline=baseline)
 
     groups: dict[tuple[int, int], tuple[Indicator, Scheme, list]] = {}
     for q in quarters:
