@@ -1,4 +1,4 @@
-/* Server-rendered HTML blocks (dashboard/markup.py). A container carries its HTML in
+/* Server-rendered HTML blocks (dashboard/markup.py) and the page's top bar. A container carries its HTML in
    the attribute data-html (a Dash prop, so callbacks can update it); this script puts
    it inside as soon as React adds or changes the element, and makes in-app links in
    it navigate like dcc.Link (history.pushState + Dash's location event, no reload);
@@ -10,6 +10,8 @@
     // In-app links of the server-rendered blocks, and the links in data grids (dashboard/grid.py).
     var a = event.target.closest ? event.target.closest("a[data-dash-link], .monitor-grid a[href^='/']") : null;
     if (!a || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    // The top bar is in the page before Dash has drawn it (#page): until then, a plain page load.
+    if (!document.getElementById("page")) return;
     if (a.target && a.target !== "_self") return;
     event.preventDefault();
     window.history.pushState({}, "", a.getAttribute("href"));
@@ -83,6 +85,9 @@
     }
   }).observe(document, {childList: true, subtree: true, attributes: true, attributeFilter: ["data-html"]});
   if (document.body) scan(document.body);
+  // The top bar is written into the page by the server (dashboard/factory.py, _page_frame).
+  var header = document.querySelector("header.app-header");
+  if (header) { header.addEventListener("click", navigate); markNav(); }
   window.addEventListener("_dashprivate_pushstate", markNav);
   window.addEventListener("popstate", markNav);
 })();

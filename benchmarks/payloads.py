@@ -47,7 +47,7 @@ def overview(cb: Callbacks, scheme: str, region: str, quarter: str) -> list[dict
     """An overview update (a region or quarter chosen): the board's and the figures' callbacks."""
     values = {"ov-scheme.value": scheme, "ov-region.value": region, "ov-quarter.value": quarter}
     return [cb.body(marker, values, changed=["ov-quarter.value"])
-            for marker in ("ov-board.data-html", "ov-heatmap.figure")]
+            for marker in ("ov-board.data-html", "ov-heatmap-box.children")]
 
 
 def detail(cb: Callbacks, indicator_id: str, region: str, quarter: str) -> dict:

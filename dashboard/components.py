@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-import dash_bootstrap_components as dbc
 from dash import html
 
 from indicators.model import Indicator
@@ -73,13 +72,6 @@ TREND_ARROWS = {"up": ("↑", "较上季度上升"), "flat": ("→", "与上季�
 def trend_arrow(trend: Optional[str]) -> html.Span:
     arrow, text = TREND_ARROWS.get(trend or "", ("·", "无上季度数据"))
     return html.Span(arrow, className=f"trend trend-{trend or 'none'}", title=text)
-
-
-def demo_banner() -> dbc.Alert:
-    return dbc.Alert(
-        [html.Strong("示例数据"), " · 本页显示的是虚构的演示数据,仅用于体验功能,不代表任何单位的真实填报。"],
-        color="warning", className="demo-banner mb-0 rounded-0 py-1 text-center", id="demo-banner",
-    )
 
 
 def status_counts(counts: dict, total: int) -> html.Div:

@@ -23,7 +23,6 @@ from . import auth, background, guard, ids, markup, security
 from .shell import ASSETS_PATH_IGNORE, MonitorDash
 from .acceptance import page as acceptance_page
 from .evidence import routes as evidence_routes
-from .components import demo_banner
 from .pages import PAGES, not_found
 from .pages import users as users_page
 from .permissions import ROLE_LABELS, allowed, current_identity
@@ -55,17 +54,20 @@ def _user_menu(identity) -> str:
             "</form></div>")
 
 
-def _navbar(identity, pathname) -> html.Header:
-    # Pages that set NAV_LABEL appear in the navigation bar, in PAGES order, when
-    # the user may open them (REQUIRES); the pages check again on the server.
-    # Server-rendered HTML (dashboard/markup.py): as ~20 Dash components it cost the
-    # first paint of every page several milliseconds (docs/performance.md).
-    # Each link carries the part of the current address its page reads (KEEP), filled in by
-    # assets/monitor_html.js as the address changes.
+def _page_frame(identity, pathname, demo: bool) -> str:
+    """The top bar and the demo banner, as HTML written into the page itself (before Dash's
+    entry point, outside React): they do not change while the page is open, they show at the
+    first paint, and React mounts fewer components (docs/performance.md, "Page ready").
+
+    Pages that set NAV_LABEL appear in the navigation bar, in PAGES order, when the user may
+    open them (REQUIRES); the pages check again on the server. Each link carries the part of
+    the current address its page reads (KEEP), filled in by assets/monitor_html.js as the
+    address changes, which also moves the active mark on in-app navigation."""
     links = [(p.NAV_LABEL, p.PATH, getattr(p, "KEEP", ())) for p in _pages()
              if getattr(p, "NAV_LABEL", None) and allowed(identity, getattr(p, "REQUIRES", None))]
     menu = _user_menu(identity) if identity is not None else ""
-    return html.Header(className="app-header", **{"data-html": markup.navbar(links, pathname, ids.NAV, menu)})
+    return (f'<header class="app-header">{markup.navbar(links, pathname, ids.NAV, menu)}</header>'
+            + (markup.demo_banner() if demo else ""))
 
 
 def _refused_page() -> dbc.Alert:
@@ -175,8 +177,7 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
         return not_found(pathname)
 
     def shell():
-        # Evaluated per request: the navbar shows what the signed-in user may open, and the
-        # page asked for (the Referer of /_dash-layout) comes with the layout itself, so the
+        # Evaluated per request: the page asked for (the Referer of /_dash-layout) comes with the layout itself, so the
         # first view needs no second round trip (docs/performance.md: page-ready time).
         pathname, search = _requested_page()
         return html.Div(
@@ -184,15 +185,15 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
                 dcc.Location(id=ids.URL, refresh="callback-nav", pathname=pathname, search=search),
                 dcc.Store(id=ids.ADDRESS, data=search),
                 dcc.Store(id=ids.ROUTE),
-                _navbar(current_identity(), pathname),
                 guard.alert_component(),
-                demo_banner() if store.is_demo() else None,
                 html.Main(render(pathname, search) if pathname is not None else None,
                           id=ids.PAGE, className="container-fluid page"),
             ]
         )
 
     app.layout = shell
+    # The navigation bar and the demo banner: in the page's HTML, per request (the signed-in user's menu).
+    app.page_frame = lambda: _page_frame(current_identity(), request.path, store.is_demo())
 
     # The page is a function of path and query (as dash/_pages.py routes on pathname and
     # search), so Back, Forward, a link or a pasted address show what the address says.

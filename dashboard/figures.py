@@ -44,6 +44,14 @@ def stage_timeline(scheme: Scheme, as_of: date, today: Optional[date] = None) ->
     return go.Figure(stage_timeline_json(scheme, as_of, today))
 
 
+# Chart heights in px, also the height of the box that holds a chart's place until it is drawn (overview).
+TIMELINE_HEIGHT = 120
+
+
+def heatmap_height(rows: int) -> int:
+    return max(220, 22 * rows + 80)
+
+
 def stage_timeline_json(scheme: Scheme, as_of: date, today: Optional[date] = None) -> dict:
     """:func:`stage_timeline` as the JSON go.Figure sends (the overview's strip: plotly's
     add_vline and validation took ~25 ms per quarter; tests/test_figures.py checks it is the same)."""
@@ -82,7 +90,7 @@ def stage_timeline_json(scheme: Scheme, as_of: date, today: Optional[date] = Non
                             **beside(today, lo, end_all), "y": 0, "yanchor": "bottom", "yref": "paper"})
     layout = {"template": _template(), "shapes": shapes, "annotations": annotations,
               "font": {"family": FONT, "size": 13, "color": "#222"}, "margin": {"l": 10, "r": 10, "t": 22, "b": 22},
-              "paper_bgcolor": "white", "plot_bgcolor": "white", "height": 120, "barmode": "overlay",
+              "paper_bgcolor": "white", "plot_bgcolor": "white", "height": TIMELINE_HEIGHT, "barmode": "overlay",
               "yaxis": {"visible": False},
               "xaxis": {"type": "date", "tickformat": "%Y年%-m月", "showgrid": False,
                         "range": [lo.isoformat(), end_all.isoformat()]}}
@@ -144,7 +152,7 @@ def status_heatmap(rows: list[tuple[str, str]], quarters: list[Quarter],
                "texttemplate": "%{text}", "textfont": {"color": "white", "size": 11}, "hovertext": hover,
                "hovertemplate": "%{hovertext}<extra></extra>", "xgap": 2, "ygap": 2}
     layout = {"template": _template(), "font": {"family": FONT, "size": 13, "color": "#222"},
-              "paper_bgcolor": "white", "plot_bgcolor": "white", "height": max(220, 22 * len(rows) + 80),
+              "paper_bgcolor": "white", "plot_bgcolor": "white", "height": heatmap_height(len(rows)),
               "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
               "yaxis": {"autorange": "reversed", "automargin": True, "tickfont": {"size": 11}},
               "xaxis": {"side": "top", "tickfont": {"size": 11}}}

@@ -119,6 +119,12 @@ def status_counts(counts: dict, total: int) -> str:
     return '<div class="status-counts">' + "".join(cells) + "</div>"
 
 
+def demo_banner() -> str:
+    """The strip that says the data are the demo's (below the top bar; shown in print and on the wall screen)."""
+    return ('<div class="alert alert-warning demo-banner mb-0 rounded-0 py-1 text-center" id="demo-banner" role="note">'
+            "<strong>示例数据</strong> · 本页显示的是虚构的演示数据,仅用于体验功能,不代表任何单位的真实填报。</div>")
+
+
 def navbar(links: list[tuple], active: Optional[str], nav_id: str, menu: str = "") -> str:
     """The top bar, as dbc.Navbar drew it: brand, page links (``active`` marks the current
     path; assets/monitor_html.js moves the mark on in-app navigation) and ``menu`` (HTML).

@@ -187,11 +187,11 @@ def overview_doc(service, view) -> PrintDoc:
     counts, board = overview._board_parts(service, view)  # noqa: SLF001 - the page's own content
     timeline = reports.tidy_timeline(figures.stage_timeline(scheme, view.quarter.end), CHART_PX)
     heatmap = go.Figure(overview._heatmap(service, view))  # noqa: SLF001 - the page's figure, as JSON
-    body = (f'<div class="title-block"><h1 class="page-title">{escape(title_text(service, view, "工作进展总览"))}</h1>'
-            f'<div class="page-subtitle text-muted">{escape(scheme.name)}</div></div>'
+    # The page's own HTML blocks: the title, the counts and the board (with its heading).
+    body = (f'<div class="title-block">{overview._title(service, view)}</div>'  # noqa: SLF001
             '<section class="section"><h2 class="section-title">阶段进度</h2>@@timeline@@</section>'
             f'<section class="section">{counts}</section>'
-            f'<section class="section board-section"><h2 class="section-title">指标红绿灯</h2>{board}</section>'
+            f'<section class="section board-section">{board}</section>'
             '<section class="section heatmap-section page-break-before"><h2 class="section-title">各季度状态变化</h2>'
             "@@heatmap@@</section>")
     return PrintDoc(

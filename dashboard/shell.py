@@ -109,6 +109,9 @@ class MonitorDash(Dash):
         super().__init__(*args, **kwargs)
         self._bundles: dict[str, tuple[tuple, Bundle]] = {}   # kind -> (files and mtimes, bundle)
         self._bundle_lock = threading.Lock()
+        # HTML written before Dash's entry point on every page (the app's frame: navigation bar,
+        # banners), or None; called per request.
+        self.page_frame: Callable[[], str] | None = None
         prefix = self.get_asset_url("")
         for kind, name in BUNDLE.items():
             self.server.add_url_rule(prefix + name, f"monitor_bundle_{kind}",
@@ -124,6 +127,8 @@ class MonitorDash(Dash):
                 tags = tags.replace("{%bundle." + kind + "%}", tag)
             kwargs[key] = tags
         kwargs["scripts"] = trim_scripts(kwargs["scripts"], self._regenerator_src())
+        if self.page_frame is not None:
+            kwargs["app_entry"] = self.page_frame() + kwargs.get("app_entry", "")
         return super().interpolate_index(**kwargs)
 
     def _read_asset(self, path: str) -> bytes:

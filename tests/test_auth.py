@@ -167,13 +167,14 @@ def test_login_page_escapes_what_it_echoes(app):
 
 # ---------------------------------------------------------------- signing in
 
-def test_sign_in_then_dash_serves_the_layout_with_the_user(app):
+def test_sign_in_then_dash_serves_the_page_with_the_user(app):
     c = app.server.test_client()
     r = login(c, "leader", next_url="/registry")
     assert r.status_code == 302 and r.headers["Location"] == "/registry"
-    layout = c.get("/_dash-layout")
-    assert layout.status_code == 200
-    text = json.dumps(layout.get_json(), ensure_ascii=False)
+    assert c.get("/_dash-layout").status_code == 200
+    page = c.get("/registry")   # the user's name and role are in the top bar, in the page's HTML
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
     assert "县领导" in text and "只读(领导)" in text
 
 
@@ -289,22 +290,9 @@ def test_logout_needs_post_with_token(app):
 
 def test_navbar_logout_form_carries_the_session_token(app):
     c = signed_in(app, "leader")
-    layout = c.get("/_dash-layout").get_json()
-    found = []
-
-    def walk(node):
-        # The navigation bar is server-rendered HTML in a data-html prop (dashboard/markup.py).
-        if isinstance(node, dict):
-            props = node.get("props", {})
-            found.extend(re.findall(r'<input type="hidden" name="csrf_token" value="([^"]+)">',
-                                    props.get("data-html") or ""))
-            for v in props.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(layout)
+    # The navigation bar is server-rendered HTML written into the page (dashboard/factory.py, _page_frame).
+    page = c.get("/").get_data(as_text=True)
+    found = re.findall(r'<input type="hidden" name="csrf_token" value="([^"]+)">', page)
     assert len(found) == 1
     r = c.post("/logout", data={"csrf_token": found[0]})
     assert r.status_code == 302 and c.get("/_dash-layout").status_code == 401
@@ -378,8 +366,8 @@ def test_users_page_layout_is_refused_to_non_admins(app, who):
     route = payload(app, "page.children", {ids.ROUTE: {"pathname": "/admin/users", "search": ""}})
     text = json.dumps(call(c, route).get_json(), ensure_ascii=False)
     assert "无权访问" in text and "新增用户" not in text
-    layout = json.dumps(c.get("/_dash-layout").get_json(), ensure_ascii=False)
-    assert "用户管理" not in layout and "退出" in layout
+    page = c.get("/").get_data(as_text=True)   # the navigation bar is in the page's HTML
+    assert "用户管理" not in page and "退出" in page
 
 
 def test_admin_sees_users_page_and_navbar_link(app):
@@ -387,8 +375,8 @@ def test_admin_sees_users_page_and_navbar_link(app):
     route = payload(app, "page.children", {ids.ROUTE: {"pathname": "/admin/users", "search": ""}})
     text = json.dumps(call(c, route).get_json(), ensure_ascii=False)
     assert "新增用户" in text and "无权访问" not in text
-    layout = json.dumps(c.get("/_dash-layout").get_json(), ensure_ascii=False)
-    assert "用户管理" in layout and "办公室" in layout and "办公室管理员" in layout
+    page = c.get("/").get_data(as_text=True)   # the navigation bar is in the page's HTML
+    assert "用户管理" in page and "办公室" in page and "办公室管理员" in page
     r = call(c, payload(app, users_page.TABLE, {users_page.VERSION: 0}))
     assert "reporter_a" in json.dumps(r.get_json(), ensure_ascii=False)
 

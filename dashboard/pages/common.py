@@ -9,7 +9,7 @@ from dash import html
 
 from indicators.periods import Quarter
 
-from .. import urlstate
+from .. import markup, urlstate
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,14 @@ def selector_row(service, view: View, scheme_id: str, region_id: str, quarter_id
 def subtitle_id(title_id: str) -> str:
     """The id of the line under a page's heading (a callback updates it when it names the scheme)."""
     return f"{title_id}-sub"
+
+
+def page_title_html(title_id: str, text: str, subtitle: str = "") -> str:
+    """:func:`page_title` as server-rendered HTML (the content of a ``data-html`` block, see
+    dashboard/markup.py): the same elements and ids, none of them a Dash component."""
+    return (f'<h1{markup.attrs(id=title_id, class_="page-title")}>{markup.escape(text)}</h1>'
+            f'<div{markup.attrs(id=subtitle_id(title_id), class_="page-subtitle text-muted")}>'
+            f'{markup.escape(subtitle)}</div>')
 
 
 def page_title(title_id: str, text: str, subtitle: str = "") -> html.Div:

@@ -23,8 +23,8 @@ from .. import background, datastatus, figures, ids, markup, printing, urlstate
 from ..service import _LRU
 from ..screen import page as screen
 from ..components import fmt_value, target_text
-from .common import (View, page_title, quarter_options, region_options, resolve, resolve_from_controls, selector_row,
-                     subtitle_id, title_text)
+from .common import (View, page_title_html, quarter_options, region_options, resolve, resolve_from_controls,
+                     selector_row, title_text)
 
 NAV_LABEL = "总览"
 PATH = "/"
@@ -44,7 +44,8 @@ def layout(service, search, **_):
     counts, board = _board_parts(service, view)
     return html.Div(
         [
-            page_title(ids.OV_TITLE, title_text(service, view, "工作进展总览"), service.scheme(view.scheme_id).name),
+            # Heading and subtitle as HTML, as the counts and the board: fewer Dash components to mount.
+            html.Div(id=ids.OV_TITLE_BLOCK, className="title-block", **{"data-html": _title(service, view)}),
             selector_row(service, view, ids.OV_SCHEME, ids.OV_REGION, ids.OV_QUARTER),
             html.Div([
                 # html.Button with Bootstrap's classes: as dbc.Button draws them, cheaper to mount.
@@ -56,22 +57,27 @@ def layout(service, search, **_):
                 html.A("数据大屏", id=ids.OV_SCREEN_LINK, href=screen.href(view), target="_blank", rel="noopener",
                        className="ms-2 btn btn-outline-dark btn-sm"),
             ], className="export-row no-print mt-2"),
+            # The two charts are drawn (dcc.Graph, which loads plotly.js) when their figures arrive
+            # from the figures callback; until then a box of the chart's height holds their place.
             html.Section([html.H2("阶段进度", className="section-title"),
-                          dcc.Graph(id=ids.OV_TIMELINE, config=_timeline_config(service, view),
-                                    className="timeline")],
+                          html.Div(id=ids.OV_TIMELINE_BOX, className="graph-box",
+                                   style={"minHeight": f"{figures.TIMELINE_HEIGHT}px"})],
                          className="section"),
             # Heading, counts and legend are one HTML block: every Dash component costs
             # page-ready time (docs/performance.md).
             html.Section(id=ids.OV_COUNTS, className="section", **{"data-html": counts}),
-            html.Section([html.H2("指标红绿灯", className="section-title"),
-                          html.Div(id=ids.OV_BOARD, **{"data-html": board})],
-                         className="section board-section"),
+            html.Section(id=ids.OV_BOARD, className="section board-section", **{"data-html": board}),
             html.Section([html.H2("各季度状态变化", className="section-title"),
-                          dcc.Graph(id=ids.OV_HEATMAP, config=_heatmap_config(service, view))],
+                          html.Div(id=ids.OV_HEATMAP_BOX, className="graph-box", style={
+                              "minHeight": f"{figures.heatmap_height(len(service.indicators(view.scheme_id)))}px"})],
                          className="section heatmap-section page-break-before"),
         ],
         className="overview",
     )
+
+
+def _title(service, view: View) -> str:
+    return page_title_html(ids.OV_TITLE, title_text(service, view, "工作进展总览"), service.scheme(view.scheme_id).name)
 
 
 def _board_parts(service, view: View):
@@ -121,7 +127,7 @@ def _board(service, view: View, results, data) -> str:
         if rows:
             groups.append(f'<div class="dim-group"><h3 class="dim-title">{markup.escape(dim)}({len(rows)}项)</h3>'
                           + markup.table(head, rows, "table table-sm board-table mb-2") + "</div>")
-    return '<div class="board">' + "".join(groups) + "</div>"
+    return '<h2 class="section-title">指标红绿灯</h2><div class="board">' + "".join(groups) + "</div>"
 
 
 def _timeline_config(service, view: View) -> dict:
@@ -160,8 +166,7 @@ def register(app, service):
     @app.callback(
         Output(ids.OV_REGION, "options"), Output(ids.OV_REGION, "value"),
         Output(ids.OV_QUARTER, "options"), Output(ids.OV_QUARTER, "value"),
-        Output(ids.OV_TITLE, "children"), Output(subtitle_id(ids.OV_TITLE), "children"),
-        Output(ids.OV_COUNTS, "data-html"), Output(ids.OV_BOARD, "data-html"),
+        Output(ids.OV_TITLE_BLOCK, "data-html"), Output(ids.OV_COUNTS, "data-html"), Output(ids.OV_BOARD, "data-html"),
         Output(ids.ADDRESS, "data", allow_duplicate=True), Output(ids.OV_SCREEN_LINK, "href"),
         Input(ids.OV_SCHEME, "value"), Input(ids.OV_REGION, "value"), Input(ids.OV_QUARTER, "value"),
         prevent_initial_call=True,
@@ -176,7 +181,7 @@ def register(app, service):
         return (
             region_options(service, view.scheme_id), view.region,
             quarter_options(service, view), str(view.quarter),
-            title_text(service, view, "工作进展总览"), service.scheme(view.scheme_id).name, counts, board,
+            _title(service, view), counts, board,
             view.search(), screen.href(view),
         )
 
@@ -193,8 +198,7 @@ def register(app, service):
         return fig
 
     @app.callback(
-        Output(ids.OV_TIMELINE, "figure"), Output(ids.OV_TIMELINE, "config"),
-        Output(ids.OV_HEATMAP, "figure"), Output(ids.OV_HEATMAP, "config"),
+        Output(ids.OV_TIMELINE_BOX, "children"), Output(ids.OV_HEATMAP_BOX, "children"),
         Output(ids.ADDRESS, "data", allow_duplicate=True),
         Input(ids.OV_SCHEME, "value"), Input(ids.OV_REGION, "value"), Input(ids.OV_QUARTER, "value"),
         prevent_initial_call="initial_duplicate",
@@ -203,5 +207,10 @@ def register(app, service):
         view = resolve_from_controls(service, ctx.triggered_prop_ids, scheme_id, region, quarter, ids.OV_SCHEME)
         scheme = service.scheme(view.scheme_id)
         # The URL too: on the first load this callback is the one that runs.
-        return (timeline(scheme, view.quarter), _timeline_config(service, view),
-                _heatmap(service, view), _heatmap_config(service, view), view.search())
+        return (*graphs(view, timeline(scheme, view.quarter), _heatmap(service, view)), view.search())
+
+    def graphs(view: View, timeline_fig, heatmap_fig) -> tuple:
+        """The two charts as components (same ids and types each time, so React updates a drawn chart)."""
+        return (dcc.Graph(id=ids.OV_TIMELINE, figure=timeline_fig, config=_timeline_config(service, view),
+                          className="timeline"),
+                dcc.Graph(id=ids.OV_HEATMAP, figure=heatmap_fig, config=_heatmap_config(service, view)))
