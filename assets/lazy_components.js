@@ -9,7 +9,7 @@
   var markers = document.querySelectorAll("template[data-lazy-namespace]");
   Array.prototype.forEach.call(markers, function (marker) {
     var ns = marker.getAttribute("data-lazy-namespace"), src = marker.getAttribute("data-src");
-    var real = null, loading = null, types = {}, stand = {};
+    var real = null, loading = null, types = {}, stand;
 
     function load() {
       if (!loading) {
@@ -64,13 +64,14 @@
     }
 
     // Anything else asked of the namespace (e.g. dash_ag_grid.getApi) is the bundle's, once loaded.
-    stand = typeof Proxy === "function" ? new Proxy({}, {
+    // (Proxy: every browser the shell supports has it, docs/deploy.md "Browsers".)
+    stand = new Proxy({}, {
       get: function (target, key) {
         if (typeof key !== "string") return undefined;
         if (/^[A-Z]/.test(key)) return component(key);
         return real ? real[key] : undefined;
       }
-    }) : stand;
+    });
     window[ns] = stand;
   });
 })();

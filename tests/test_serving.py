@@ -48,3 +48,25 @@ def test_layout_reads_data_version_once(client, monkeypatch):
     r = client.get("/_dash-layout", headers={"Referer": "http://localhost/?scheme=anning&q=2025Q2"})
     assert r.status_code == 200 and "ov-board" in r.get_data(as_text=True)
     assert len(calls) == 1
+
+
+def test_top_bar_and_demo_banner_are_in_the_page_not_in_the_layout(client):
+    """The frame is written before Dash's entry point (dashboard/factory.py, _page_frame): it shows at
+    the first paint and React mounts none of it; the active link is the page asked for."""
+    page = client.get("/regions?scheme=anning").get_data(as_text=True)
+    body = page.split("<body>", 1)[1]
+    frame, entry = body.split('<div id="react-entry-point">', 1)
+    assert '<header class="app-header">' in frame and 'id="demo-banner"' in frame and "示例数据" in frame
+    assert re.search(r'<a class="px-3 nav-link active" href="/regions"', frame)
+    layout = client.get("/_dash-layout", headers={"Referer": "http://localhost/?scheme=anning&q=2025Q2"})
+    text = layout.get_data(as_text=True)
+    assert "app-header" not in text and "demo-banner" not in text and "ov-board" in text
+
+
+def test_overview_charts_come_with_their_figures(client):
+    """The overview's layout holds a box of each chart's height; the figures callback draws the
+    dcc.Graph in it (plotly.js loads then, not while the board is first drawn)."""
+    layout = client.get("/_dash-layout", headers={"Referer": "http://localhost/?scheme=anning&q=2025Q2"})
+    text = layout.get_data(as_text=True)
+    assert '"ov-timeline-box"' in text and '"ov-heatmap-box"' in text
+    assert '"type":"Graph"' not in text.replace(" ", "")
