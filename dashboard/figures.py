@@ -279,6 +279,17 @@ def safe_name(*parts) -> str:
     return re.sub(r'[\\/:*?"<>|\s]+', "_", "_".join(str(p) for p in parts if p))
 
 
+def graph_json(graph_id: str, figure: dict, config: dict, class_name: str = "") -> dict:
+    """A dcc.Graph as the JSON Dash sends (a callback output of children): a dict, not a
+    dcc.Graph object, because Dash's encoder walks a component's figure in Python — 3–4 ms
+    for the overview's two charts against 0.2 ms for the same JSON as a dict. ``config``
+    is :func:`graph_config`'s (tests/test_graph_config.py checks every drawn chart)."""
+    props = {"id": graph_id, "figure": figure, "config": config}
+    if class_name:
+        props["className"] = class_name
+    return {"type": "Graph", "namespace": "dash_core_components", "props": props}
+
+
 def graph_config(*name_parts, modebar: bool = True) -> dict:
     """Every dcc.Graph's config: Chinese toolbar (assets/vendor/plotly/plotly-locale-zh-cn.js), only
     download PNG (2×, a Chinese file name), zoom and reset, no plotly logo and no link to its cloud."""

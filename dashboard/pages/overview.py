@@ -210,7 +210,6 @@ def register(app, service):
         return (*graphs(view, timeline(scheme, view.quarter), _heatmap(service, view)), view.search())
 
     def graphs(view: View, timeline_fig, heatmap_fig) -> tuple:
-        """The two charts as components (same ids and types each time, so React updates a drawn chart)."""
-        return (dcc.Graph(id=ids.OV_TIMELINE, figure=timeline_fig, config=_timeline_config(service, view),
-                          className="timeline"),
-                dcc.Graph(id=ids.OV_HEATMAP, figure=heatmap_fig, config=_heatmap_config(service, view)))
+        """The two charts as dcc.Graph (same ids and types each time, so React updates a drawn chart)."""
+        return (figures.graph_json(ids.OV_TIMELINE, timeline_fig, _timeline_config(service, view), "timeline"),
+                figures.graph_json(ids.OV_HEATMAP, heatmap_fig, _heatmap_config(service, view)))
