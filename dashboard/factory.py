@@ -177,8 +177,8 @@ def create_app(settings: Settings | None = None, registry_dir: Path | str = SCHE
         return not_found(pathname)
 
     def shell():
-        # Evaluated per request: the page asked for (the Referer of /_dash-layout) comes with the layout itself, so the
-        # first view needs no second round trip (docs/performance.md: page-ready time).
+        # Evaluated per request: the page asked for (the Referer of /_dash-layout) comes with the
+        # layout itself, so the first view needs no second round trip (docs/performance.md: page ready).
         pathname, search = _requested_page()
         return html.Div(
             [
