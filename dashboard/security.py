@@ -7,7 +7,9 @@
   X-Frame-Options against framing, nosniff, and a Referrer-Policy that keeps the
   Referer within the site (``/_dash-layout`` reads the page from it).
 * ``Cache-Control: no-store`` on everything but static code (/assets/ and Dash's
-  component bundles), so Back after 退出 does not show figures from the cache.
+  component bundles), so Back after 退出 does not show figures from the cache. Static
+  code carries no session cookie and no ``Vary: Cookie``, so the browser keeps it
+  across pages (``_SessionInterface``).
 * The session cookie is ``Secure`` when SESSION_COOKIE_SECURE is set or the request
   came over HTTPS; behind a reverse proxy that terminates TLS, TRUST_PROXY=N makes
   werkzeug's ProxyFix take the scheme and client address from the last N proxies'
@@ -43,11 +45,54 @@ def content_security_policy(script_hashes) -> str:
     ])
 
 
+def is_static(path: str) -> bool:
+    return path.startswith(STATIC_PREFIXES)
+
+
 class _SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie, Secure also whenever the request itself is HTTPS."""
+    """Flask's signed cookie, Secure also whenever the request itself is HTTPS, and never on
+    static code.
+
+    A signed-in session's cookie changes on every request (it carries the time last seen), and
+    Flask marks every response that read the session ``Vary: Cookie``. On scripts and stylesheets
+    that made each cached copy stale on the next page: the browser asked again for every bundle on
+    every page load. They are the same for every user, so they carry neither (the page, its layout
+    and its callbacks still renew the session)."""
 
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+    def save_session(self, app, session, response) -> None:
+        if is_static(request.path):
+            return None
+        return super().save_session(app, session, response)
+
+
+def response_headers(script_hashes) -> dict[str, str]:
+    """The headers every response carries (see the module's docstring)."""
+    return {
+        "Content-Security-Policy": content_security_policy(script_hashes),
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Server": "ipm",
+    }
+
+
+def install_headers(server, script_hashes) -> None:
+    """Send :func:`response_headers` with every response of ``server`` (a Flask app), and
+    ``no-store`` with everything but static code that was found. The benchmark's hello world
+    is served through this too, so that page ready compares pages under the same HTTP policy
+    (docs/performance.md)."""
+    headers = response_headers(script_hashes)
+
+    @server.after_request
+    def _headers(response):
+        response.headers.update(headers)
+        if not is_static(request.path) or response.status_code not in (200, 304):
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def init_security(app: Dash, settings: Settings) -> None:
@@ -57,18 +102,4 @@ def init_security(app: Dash, settings: Settings) -> None:
         n = settings.trust_proxy
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0, x_prefix=0)
     server.session_interface = _SessionInterface()
-    headers = {
-        "Content-Security-Policy": content_security_policy(app.csp_hashes()),
-        "X-Frame-Options": "DENY",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
-        "Cross-Origin-Opener-Policy": "same-origin",
-        "Server": "ipm",
-    }
-
-    @server.after_request
-    def _headers(response):
-        response.headers.update(headers)
-        if not request.path.startswith(STATIC_PREFIXES):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    install_headers(server, app.csp_hashes())

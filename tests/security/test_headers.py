@@ -116,3 +116,28 @@ def test_head_of_the_sign_in_page_is_answered_like_get(tmp_path):
     client = app.server.test_client()
     assert client.head("/login").status_code == 200
     assert client.head("/logout").status_code in (200, 302)
+
+
+def test_static_code_stays_cached_for_signed_in_users(app):
+    """The session cookie changes on every signed-in request; static code carries neither it nor
+    ``Vary: Cookie`` (which made the browser fetch every script again on every page), while the
+    page itself still renews the session."""
+    c = signed_in(app)
+    static = ["/_dash-component-suites/dash/dcc/dash_core_components.js", "/assets/app.css?m=1"]
+    for path in static:
+        r = c.get(path)
+        assert r.status_code == 200, path
+        assert "Set-Cookie" not in r.headers, path
+        assert "cookie" not in r.headers.get("Vary", "").lower(), path
+        assert "no-store" not in r.headers.get("Cache-Control", ""), path
+    page = c.get("/")
+    assert page.status_code == 200 and "ipm_session=" in page.headers.get("Set-Cookie", "")
+    assert "Cookie" in page.headers.get("Vary", "") and page.headers["Cache-Control"] == "no-store"
+    # Signed in still: the static requests did not end the session.
+    assert c.get("/_dash-layout").status_code == 200
+
+
+def test_static_refusals_are_not_cached(app):
+    r = client_from(app).get("/_dash-component-suites/dash/dcc/dash_core_components.js")
+    assert r.status_code in (302, 401)
+    assert r.headers.get("Cache-Control") == "no-store"
