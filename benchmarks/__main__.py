@@ -172,7 +172,8 @@ def run(args: argparse.Namespace, log=lambda msg: print(msg, file=sys.stderr, fl
 
     registry = load_registry()
     results: list[dict] = []
-    browser: dict = {"page_ready_ms": None, "hello_ready_ms": None, "page_ready_ratio": None}
+    browser: dict = {"page_ready_ms": None, "hello_ready_ms": None, "hello_headers_ready_ms": None,
+                     "page_ready_ratio_same_headers": None, "page_ready_ratio": None}
     with ExitStack() as stack:
         tmp = Path(tempfile.mkdtemp(prefix="bench-"))
         stack.callback(shutil.rmtree, tmp, True)
@@ -221,8 +222,9 @@ def run(args: argparse.Namespace, log=lambda msg: print(msg, file=sys.stderr, fl
                             f"{args.browser_runs} ({args.loads} loads each) ...")
                         runs.append(chromium.compare(url, ds.regions, q, args.loads))
                 # The run with the median ratio (the figure: median of 10 runs).
-                browser = sorted(runs, key=lambda r: r["page_ready_ratio"])[(len(runs) - 1) // 2]
-                browser["page_ready_ratios"] = [r["page_ready_ratio"] for r in runs]
+                browser = sorted(runs, key=lambda r: r["page_ready_ratio_same_headers"])[(len(runs) - 1) // 2]
+                for key in ("page_ready_ratio_same_headers", "page_ready_ratio", "headers_ratio"):
+                    browser[key + "_runs"] = [r[key] for r in runs]
                 browser["page_ready_at"] = {"regions": n, "backend": backend}
     out = {"results": results, **browser, "machine": machine(),
            "settings": {"quarters": args.quarters, "calls": args.calls, "loads": args.loads}}
@@ -242,9 +244,11 @@ def check_targets(out: dict) -> list[dict]:
                            "met": row[key] <= limit})
         if not rows:
             checks.append({"target": text, "backend": backend, "value": None, "limit": limit, "met": None})
-    ratio = out.get("page_ready_ratio")
-    runs = out.get("page_ready_ratios") or []
-    checks.append({"target": f"page ready ≤ {PAGE_RATIO_TARGET} × hello world (median of {len(runs) or 0} runs)",
+    # Against hello world served with the same response headers (benchmarks/browser.py compare).
+    ratio = out.get("page_ready_ratio_same_headers")
+    runs = out.get("page_ready_ratio_same_headers_runs") or []
+    checks.append({"target": f"page ready ≤ {PAGE_RATIO_TARGET} × hello world with the same headers "
+                             f"(median of {len(runs) or 0} runs)",
                    "value": ratio, "limit": PAGE_RATIO_TARGET,
                    "met": None if ratio is None else ratio <= PAGE_RATIO_TARGET})
     limit, n, text = LOADTEST_TARGET
@@ -267,8 +271,10 @@ def table(out: dict) -> str:
     lines.append("(times in ms unless marked; rank = the 地区排名 page callback, first call and warm p95)")
     if out.get("page_ready_ms") is not None:
         at = out.get("page_ready_at", {})
-        lines.append(f"page ready {out['page_ready_ms']} ms vs hello world {out['hello_ready_ms']} ms: "
-                     f"ratio {out['page_ready_ratio']} ({at.get('regions')} regions, {at.get('backend')})")
+        lines.append(f"page ready {out['page_ready_ms']} ms vs hello world with the same headers "
+                     f"{out['hello_headers_ready_ms']} ms: ratio {out['page_ready_ratio_same_headers']}; vs Dash's "
+                     f"hello world {out['hello_ready_ms']} ms: {out['page_ready_ratio']} "
+                     f"({at.get('regions')} regions, {at.get('backend')})")
     for t in out.get("targets", []):
         mark = "n/a   " if t["met"] is None else ("met   " if t["met"] else "MISSED")
         where = f" [{t['backend']}]" if t.get("backend") else ""

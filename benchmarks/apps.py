@@ -2,6 +2,7 @@
 
     gunicorn -c gunicorn.conf.py 'benchmarks.apps:monitor()'   # BENCH_DATABASE_URL
     gunicorn -c gunicorn.conf.py 'benchmarks.apps:hello()'
+    gunicorn -c gunicorn.conf.py 'benchmarks.apps:hello_with_headers()'   # with the monitor's response headers
     gunicorn -c gunicorn.conf.py 'benchmarks.apps:plain()'   # hello world without Dash
     gunicorn -c gunicorn.conf.py 'benchmarks.apps:hello_dcc()'   # with the overview's Dash components
 
@@ -24,12 +25,30 @@ def monitor():
     return create_app(settings).server
 
 
-def hello():
-    """The Dash floor: one text element, nothing else (same Dash version and settings)."""
+def _hello_app():
     from dash import Dash, html
 
     app = Dash(__name__, compress=True, serve_locally=True, update_title=None)
     app.layout = html.Div(html.P(HELLO_TEXT, id=HELLO_ID))
+    return app
+
+
+def hello():
+    """The Dash floor: one text element, nothing else (same Dash version and settings)."""
+    return _hello_app().server
+
+
+def hello_with_headers():
+    """Hello world served with the monitor's response headers (dashboard.security.install_headers:
+    its CSP, Cross-Origin-Opener-Policy, framing and caching headers), as a reverse proxy that sets
+    them would serve any app. The page-ready target compares against this floor: COOP alone makes
+    Chromium start a fresh renderer process for a page entered from one without it (about:blank
+    between the benchmark's loads), which costs hello world itself ~0.2-0.3 of its time
+    (docs/performance.md, "Page ready: the same headers on both sides")."""
+    from dashboard.security import install_headers
+
+    app = _hello_app()
+    install_headers(app.server, app.csp_hashes())
     return app.server
 
 

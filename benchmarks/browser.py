@@ -1,5 +1,6 @@
 """Page-ready time in headless Chromium: the overview against a hello-world Dash
-page, in the same browser run, both served by gunicorn with gunicorn.conf.py.
+page (as Dash serves it, and with the monitor's response headers), in the same
+browser run, all served by gunicorn with gunicorn.conf.py.
 
 "Ready" is measured inside the page: a MutationObserver, installed before any
 page script runs (CDP Page.addScriptToEvaluateOnNewDocument), records
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlencode
@@ -122,38 +123,53 @@ def _rest(driver, settle: float) -> None:
     time.sleep(settle)
 
 
+# The apps of compare(): key -> gunicorn app spec (the monitor's gets BENCH_DATABASE_URL).
+COMPARED = {"page": "benchmarks.apps:monitor()", "hello": "benchmarks.apps:hello()",
+            "hello_headers": "benchmarks.apps:hello_with_headers()"}
+
+
 def compare(database_url: str, regions: list[str], quarter: str, loads: int = 5, settle: float = SETTLE_S) -> dict:
-    """Median page-ready of the overview and of hello world over ``loads`` loads each
-    (after one unmeasured warm-up load of each), alternating, in one browser.
+    """Median page-ready of the overview, of Dash's hello world and of hello world served with the
+    monitor's response headers, over ``loads`` loads each (after one unmeasured warm-up round), in
+    one browser. The order of the three is rotated on every round, so that each follows each of the
+    others equally often: which page came before decides whether Chromium can reuse a renderer
+    process (Cross-Origin-Opener-Policy, docs/performance.md).
 
     After each load the browser goes to about:blank and rests ``settle`` seconds, so
     that no page is measured while the previous one still works or is torn down (the
     overview's figures load plotly.js and call the server after the board is ready;
     without the rest that work fell on the following hello-world load and flattered
-    the ratio)."""
-    with gunicorn("benchmarks.apps:monitor()", {"BENCH_DATABASE_URL": database_url}) as mon, \
-            gunicorn("benchmarks.apps:hello()", {}) as hello:
+    the ratio).
+
+    ``page_ready_ratio_same_headers`` (page / hello world with the same headers) is the target's
+    figure; ``page_ready_ratio`` (page / Dash's hello world) is the one measured before, and
+    ``headers_ratio`` what the headers alone cost hello world."""
+    samples: dict[str, list[float]] = {k: [] for k in COMPARED}
+    with ExitStack() as stack:
+        urls = {k: stack.enter_context(gunicorn(spec, {"BENCH_DATABASE_URL": database_url} if k == "page" else {}))
+                for k, spec in COMPARED.items()}
         driver = chrome()
-        try:
-            driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": OBSERVER_JS})
-            page, floor = [], []
-            for i in range(loads + 1):
-                # A different region on every load: the server computes it afresh.
-                region = regions[(i * 7919) % len(regions)]
-                url = mon + "/?" + urlencode({"scheme": "anning", "region": region, "q": quarter})
-                h = _ready_ms(driver, hello + "/")
+        stack.callback(driver.quit)
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": OBSERVER_JS})
+        keys = list(COMPARED)
+        for i in range(loads + 1):
+            # A different region on every load: the server computes it afresh.
+            region = regions[(i * 7919) % len(regions)]
+            page_url = urls["page"] + "/?" + urlencode({"scheme": "anning", "region": region, "q": quarter})
+            for k in keys[i % len(keys):] + keys[:i % len(keys)]:
+                ms = _ready_ms(driver, page_url if k == "page" else urls[k] + "/")
                 _rest(driver, settle)
-                p = _ready_ms(driver, url)
-                _rest(driver, settle)
-                if i:  # the first pair warms the browser cache and the servers
-                    floor.append(h)
-                    page.append(p)
-        finally:
-            driver.quit()
-    page_ms, hello_ms = statistics.median(page), statistics.median(floor)
-    return {"page_ready_ms": round(page_ms, 1), "hello_ready_ms": round(hello_ms, 1),
-            "page_ready_ratio": round(page_ms / hello_ms, 2),
-            "page_ready_samples": [round(x, 1) for x in page], "hello_ready_samples": [round(x, 1) for x in floor]}
+                if i:  # the first round warms the browser cache and the servers
+                    samples[k].append(ms)
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    return {"page_ready_ms": round(med["page"], 1), "hello_ready_ms": round(med["hello"], 1),
+            "hello_headers_ready_ms": round(med["hello_headers"], 1),
+            "page_ready_ratio_same_headers": round(med["page"] / med["hello_headers"], 2),
+            "page_ready_ratio": round(med["page"] / med["hello"], 2),
+            "headers_ratio": round(med["hello_headers"] / med["hello"], 2),
+            "page_ready_samples": [round(x, 1) for x in samples["page"]],
+            "hello_ready_samples": [round(x, 1) for x in samples["hello"]],
+            "hello_headers_ready_samples": [round(x, 1) for x in samples["hello_headers"]]}
 
 
 def dash_floor(loads: int = 15, settle: float = SETTLE_S) -> dict:

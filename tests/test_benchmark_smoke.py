@@ -35,8 +35,11 @@ def test_benchmark_json_has_every_key():
     row = out["results"][0]
     assert row["regions"] == 1 and row["backend"] == "sqlite"
     assert RESULT_KEYS <= set(row) and all(_number(row[k]) and row[k] > 0 for k in RESULT_KEYS)
-    for key in ("page_ready_ms", "hello_ready_ms", "page_ready_ratio"):
+    for key in ("page_ready_ms", "hello_ready_ms", "hello_headers_ready_ms", "page_ready_ratio",
+                "page_ready_ratio_same_headers", "headers_ratio"):
         assert _number(out[key]) and out[key] > 0, key
+    target = [t for t in out["targets"] if t["target"].startswith("page ready")]
+    assert len(target) == 1 and target[0]["value"] == out["page_ready_ratio_same_headers"]
     assert out["machine"]["nproc"] >= 1
 
 
@@ -117,3 +120,22 @@ def test_gunicorn_workers_agree_and_compress(tmp_path):
         assert fmt_number(new, ind.decimals) in next(iter(after))
         layout = requests.get(base + "/_dash-layout", headers={"Accept-Encoding": "gzip"}, timeout=30)
         assert layout.status_code == 200 and layout.headers.get("Content-Encoding") == "gzip"
+
+
+def test_hello_world_with_headers_is_served_as_the_monitor():
+    """The page-ready floor carries exactly the monitor's response headers (same function), and
+    Dash's own hello world none of them."""
+    from benchmarks import apps
+    from dashboard.security import response_headers
+
+    with_headers = apps.hello_with_headers().test_client().get("/")
+    bare = apps.hello().test_client().get("/")
+    assert with_headers.status_code == bare.status_code == 200
+    policy = response_headers([])
+    for name in policy:
+        assert with_headers.headers.get(name), name
+        assert name == "Server" or name not in bare.headers, name
+    assert with_headers.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert with_headers.headers["Cache-Control"] == "no-store"
+    assert "script-src 'self' 'sha256-" in with_headers.headers["Content-Security-Policy"]
+
