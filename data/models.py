@@ -146,7 +146,9 @@ class BaselineValue(Base):
     """A region's baseline for an indicator, overriding the registry's."""
 
     __tablename__ = "baseline_value"
-    __table_args__ = (UniqueConstraint("indicator_id", "region_id", name="uq_baseline_value_key"),)
+    # By region: every overview and detail reads one region's baselines (migration 0008).
+    __table_args__ = (UniqueConstraint("indicator_id", "region_id", name="uq_baseline_value_key"),
+                      Index("ix_baseline_value_region", "region_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     scheme_id: Mapped[str] = mapped_column(String(64))
     indicator_id: Mapped[str] = mapped_column(String(128))

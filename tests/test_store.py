@@ -44,9 +44,27 @@ def test_upgrade_is_idempotent_and_seeds_data_version(db_url):
     try:
         upgrade(eng)
         upgrade(eng)
-        assert current_revision(eng) == head_revision() == "0007_acceptance"
+        assert current_revision(eng) == head_revision() == "0008_baseline_region_index"
         assert Store(eng).data_version() == 0
         assert not Store(eng).is_demo()
+    finally:
+        eng.dispose()
+
+
+def test_a_regions_baselines_are_read_through_an_index(db_url):
+    """Every overview reads one region's baselines: by index, not by scanning the table (0008)."""
+    from sqlalchemy import inspect
+
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng)
+        idx = {i["name"]: i["column_names"] for i in inspect(eng).get_indexes("baseline_value")}
+        assert idx.get("ix_baseline_value_region") == ["region_id"]
+        if eng.dialect.name == "sqlite":
+            with eng.connect() as c:
+                plan = " ".join(str(r[-1]) for r in c.execute(text(
+                    "EXPLAIN QUERY PLAN SELECT * FROM baseline_value WHERE region_id = 1")))
+            assert "ix_baseline_value_region" in plan, plan
     finally:
         eng.dispose()
 
