@@ -82,7 +82,7 @@ class Period(Strict):
     @model_validator(mode="after")
     def _ordered(self):
         if self.end < self.start:
-            raise ValueError("period end is before its start")
+            raise ValueError("期限的结束早于开始")
         return self
 
 
@@ -97,7 +97,7 @@ class Stage(Strict):
     @model_validator(mode="after")
     def _ordered(self):
         if self.end is not None and self.end < self.start:
-            raise ValueError(f"stage {self.id}: end is before start")
+            raise ValueError(f"阶段 {self.id}:结束早于开始")
         return self
 
     def contains(self, d: date) -> bool:
@@ -119,7 +119,7 @@ class Thresholds(Strict):
     @model_validator(mode="after")
     def _ordered(self):
         if self.warning > self.on_track:
-            raise ValueError("warning threshold above on_track threshold")
+            raise ValueError("预警阈值高于正常推进阈值")
         return self
 
 
@@ -202,15 +202,15 @@ class Ledger(Strict):
     def _columns(self):
         cols = self.columns
         if not cols or len(cols) > LEDGER_COLUMNS_MAX:
-            raise ValueError(f"a ledger has 1..{LEDGER_COLUMNS_MAX} columns, got {len(cols)}")
+            raise ValueError(f"台账应有 1 到 {LEDGER_COLUMNS_MAX} 列,现有 {len(cols)} 列")
         for what, values in (("key", [c.key for c in cols]), ("label", [c.label for c in cols])):
             dup = sorted({v for v in values if values.count(v) > 1})
             if dup:
-                raise ValueError(f"duplicate column {what}: {', '.join(dup)}")
+                raise ValueError(f"台账列的 {what} 重复:{', '.join(dup)}")
         for typ, at_most_one in (("name", False), ("date", False), ("credit_code", True)):
             n = sum(c.type == typ for c in cols)
             if n > 1 or (n == 0 and not at_most_one):
-                raise ValueError(f"a ledger needs {'at most' if at_most_one else 'exactly'} one column of type {typ}, got {n}")
+                raise ValueError(f"台账须有{'至多' if at_most_one else '恰好'}一列类型为 {typ} 的列,现有 {n} 列")
         return self
 
     def column_of(self, typ: str) -> Optional[LedgerColumn]:

@@ -22,7 +22,7 @@ class Quarter:
 
     def __post_init__(self) -> None:
         if not 1 <= self.q <= 4:
-            raise ValueError(f"quarter must be 1..4, got {self.q}")
+            raise ValueError(f"季度应为 1 到 4,不是 {self.q}")
         # One int to compare: the engine compares quarters millions of times (the status
         # snapshot), and comparing ints beats the generated comparison of (year, q) tuples.
         object.__setattr__(self, "_i", self.year * 4 + self.q)
@@ -111,7 +111,7 @@ def _parse_quarter(text: str) -> Quarter:
     # Cached: every stored value's period is parsed on each read, and a Quarter is immutable.
     m = _PERIOD_RE.match(text)
     if not m:
-        raise ValueError(f"bad period {text!r}: expected e.g. 2024Q2")
+        raise ValueError(f"期间 {text!r} 格式有误,应如 2024Q2")
     return _quarter(int(m.group(1)), int(m.group(2)))
 
 
@@ -137,7 +137,7 @@ class Month:
     def parse(cls, text: str) -> "Month":
         m = _MONTH_RE.match(str(text))
         if not m or not 1 <= int(m.group(2)) <= 12:
-            raise ValueError(f"bad month {text!r}: expected e.g. 2022-08")
+            raise ValueError(f"月份 {text!r} 格式有误,应如 2022-08")
         return cls(int(m.group(1)), int(m.group(2)))
 
     @cached_property  # as Quarter.start/end: asked for in the engine's loops (stage lookups)
@@ -161,4 +161,4 @@ def parse_date(text: str) -> date:
     try:
         return date.fromisoformat(str(text).strip())
     except ValueError as exc:
-        raise ValueError(f"bad date {text!r}: expected YYYY-MM-DD") from exc
+        raise ValueError(f"日期 {text!r} 格式有误,应如 2025-06-30(YYYY-MM-DD)") from exc

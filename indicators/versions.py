@@ -29,7 +29,7 @@ from typing import Iterable, Optional
 import yaml
 
 from .model import Indicator, Kind, Scheme, SchemeFile
-from .registry import Registry, RegistryError, RegistryInvalid, load_text
+from .registry import Registry, RegistryError, RegistryInvalid, error_text, load_text
 from .values import fmt_number
 
 SHIPPED, PUBLISH, ADJUST = "shipped", "publish", "adjust"
@@ -62,19 +62,6 @@ class SchemeVersion:
 
 
 # ---------------------------------------------------------------- validation (Chinese messages)
-
-_FIELD_WORDS = {"(file)": "文件"}
-
-
-def error_text(e: RegistryError) -> str:
-    """One loader error in Chinese, naming the indicator (candidate) and the field."""
-    where = []
-    if e.indicator:
-        where.append(f"指标 {e.indicator}")
-    if e.field:
-        where.append(f"字段 {_FIELD_WORDS.get(e.field, e.field)}")
-    return ("、".join(where) + ":" if where else "") + e.message
-
 
 class VersionRefused(ValueError):
     """A version that cannot be published; ``str(exc)`` is the Chinese message, ``errors`` each problem."""

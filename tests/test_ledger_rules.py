@@ -158,15 +158,15 @@ def _registry_with(tmp_path: Path, ind_id: str, ledger) -> None:
 
 
 @pytest.mark.parametrize("ind_id,ledger,words", [
-    ("anning_demo_enterprise_ip_conversion_rate", {}, "a ledger proves a count"),
-    ("anning_ip_award_rules", {}, "a ledger proves a count"),                         # a milestone
+    ("anning_demo_enterprise_ip_conversion_rate", {}, "台账证明的是数量"),
+    ("anning_ip_award_rules", {}, "台账证明的是数量"),                         # a milestone
     ("anning_ip_service_ports", {"columns": [{"key": "date", "label": "日期", "type": "date"}]},
-     "exactly one column of type name"),
+     "恰好一列类型为 name"),
     ("anning_ip_service_ports", {"columns": [{"key": "name", "label": "名称", "type": "name"}]},
-     "exactly one column of type date"),
+     "恰好一列类型为 date"),
     ("anning_ip_service_ports", {"columns": [{"key": "name", "label": "名称", "type": "name"},
                                              {"key": "name", "label": "名称2"},
-                                             {"key": "date", "label": "日期", "type": "date"}]}, "duplicate column key"),
+                                             {"key": "date", "label": "日期", "type": "date"}]}, "台账列的 key 重复"),
     ("anning_ip_service_ports", {"columns": [{"key": "name", "label": "名称", "type": "nme"}]}, "ledger.columns.0.type"),
     ("anning_ip_service_ports", {"colums": []}, "ledger.colums"),
 ])

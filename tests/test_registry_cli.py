@@ -88,13 +88,13 @@ def test_validate_bad_dir_lists_errors(bad_dir, capsys):
     assert main(["validate", "--dir", str(bad_dir)]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "broken.yaml: indicator beta_one: field unit: unknown unit '吨'" in captured.err
+    assert "broken.yaml:指标 beta_one、字段 unit:未知单位 '吨'" in captured.err
     assert "good.yaml" not in captured.err
 
 
 def test_validate_missing_dir(tmp_path, capsys):
     assert main(["validate", "--dir", str(tmp_path / "nowhere")]) == 1
-    assert "no scheme files" in capsys.readouterr().err
+    assert "没有找到方案文件" in capsys.readouterr().err
 
 
 def test_validate_via_python_m():

@@ -72,7 +72,7 @@ def assert_reports(exc: RegistryInvalid, file: str, indicator_id: str, fld: str,
     hits = [e for e in exc.errors if (e.file, e.indicator, e.field) == (file, indicator_id, fld)]
     assert hits, f"no error for {(file, indicator_id, fld)} in {[(e.file, e.indicator, e.field) for e in exc.errors]}"
     text = str(exc)
-    where = file + (f": indicator {indicator_id}" if indicator_id else "") + f": field {fld}"
+    where = file + ":" + (f"指标 {indicator_id}、" if indicator_id else "") + f"字段 {'文件' if fld == '(file)' else fld}:"
     assert where in text
     if words:
         assert any(words in e.message for e in hits), [e.message for e in hits]
@@ -98,24 +98,24 @@ def test_minimal_valid_file_loads(tmp_path):
 
 def test_malformed_yaml(tmp_path):
     exc = load_error(tmp_path, "scheme: {id: demo\nindicators: [\n")
-    assert_reports(exc, "demo.yaml", "", "(file)", "not valid YAML")
+    assert_reports(exc, "demo.yaml", "", "(file)", "不是有效的 YAML")
 
 
 def test_not_a_mapping(tmp_path):
     exc = load_error(tmp_path, "- just\n- a list\n")
-    assert_reports(exc, "demo.yaml", "", "(file)", "expected a mapping")
+    assert_reports(exc, "demo.yaml", "", "(file)", "应为含 scheme 和 indicators")
 
 
 def test_empty_directory(tmp_path):
     with pytest.raises(RegistryInvalid) as info:
         load_registry(tmp_path)
-    assert str(tmp_path) in str(info.value) and "no scheme files" in str(info.value)
+    assert str(tmp_path) in str(info.value) and "没有找到方案文件" in str(info.value)
 
 
 def test_duplicate_scheme_id(tmp_path):
     write(tmp_path, "a.yaml", one_file())
     exc = load_error(tmp_path, one_file(indicator(id="demo_other")), name="b.yaml")
-    assert_reports(exc, "b.yaml", "", "scheme.id", "duplicate scheme id 'demo' (also in a.yaml)")
+    assert_reports(exc, "b.yaml", "", "scheme.id", "方案编号 'demo' 重复(也在 a.yaml 中)")
 
 
 def test_no_indicators(tmp_path):
@@ -142,7 +142,7 @@ def test_bad_scheme_block(tmp_path, fld, changes):
 
 def test_duplicate_indicator_id_same_file(tmp_path):
     exc = load_error(tmp_path, one_file(indicator(), indicator(name="另一个")))
-    assert_reports(exc, "demo.yaml", "demo_patents", "id", "duplicate indicator id (also in demo.yaml)")
+    assert_reports(exc, "demo.yaml", "demo_patents", "id", "指标编号重复(也在 demo.yaml 中)")
 
 
 def test_duplicate_indicator_id_across_files(tmp_path):
@@ -151,34 +151,34 @@ def test_duplicate_indicator_id_across_files(tmp_path):
     exc = load_error(tmp_path, {"scheme": scheme(id="demo_b"), "indicators": [indicator(id="demo_b_x")]},
                      name="b.yaml")
     assert [(e.file, e.indicator, e.field) for e in exc.errors] == [("b.yaml", "demo_b_x", "id")]
-    assert_reports(exc, "b.yaml", "demo_b_x", "id", "duplicate indicator id (also in a.yaml)")
+    assert_reports(exc, "b.yaml", "demo_b_x", "id", "指标编号重复(也在 a.yaml 中)")
 
 
 # --- indicator-level errors ------------------------------------------------------------------
 
 @pytest.mark.parametrize("fld, changes, words", [
     ("kind", {"kind": "quarterly"}, "annual"),
-    ("unit", {"unit": "吨"}, "unknown unit '吨'"),
-    ("deadline", {"deadline": "2026-03-31"}, "outside the scheme period"),
-    ("deadline", {"deadline": "2023-12-31"}, "outside the scheme period"),
+    ("unit", {"unit": "吨"}, "未知单位 '吨'"),
+    ("deadline", {"deadline": "2026-03-31"}, "不在方案期限"),
+    ("deadline", {"deadline": "2023-12-31"}, "不在方案期限"),
     ("deadline", {"deadline": "2025-02-30"}, ""),
-    ("stage", {"stage": "acceptance"}, "unknown stage 'acceptance'"),
-    ("dimension", {"dimension": "保护"}, "unknown dimension '保护'"),
-    ("id", {"id": "other_patents"}, "expected demo_"),
+    ("stage", {"stage": "acceptance"}, "未知阶段 'acceptance'"),
+    ("dimension", {"dimension": "保护"}, "未知维度 '保护'"),
+    ("id", {"id": "other_patents"}, "应以方案编号开头:demo_"),
     ("id", {"id": "Demo Patents"}, ""),
-    ("scheme", {"scheme": "anning"}, "file is scheme 'demo'"),
-    ("quote", {"quote": None}, "required"),
+    ("scheme", {"scheme": "anning"}, "但文件是方案 'demo'"),
+    ("quote", {"quote": None}, "缺少此项"),
     ("quote", {"quote": ""}, ""),
-    ("quote", {"quote": "   "}, "missing citation"),
+    ("quote", {"quote": "   "}, "缺少出处"),
     ("clause", {"clause": ""}, ""),
-    ("clause", {"clause": None}, "required"),
+    ("clause", {"clause": None}, "缺少此项"),
     ("responsible_units", {"responsible_units": []}, ""),
     ("reporting", {"reporting": "monthly"}, ""),
-    ("start", {"start": "2025-06", "deadline": "2025-03-31"}, "after the deadline"),
-    ("baseline.as_of", {"baseline": {"value": 10, "as_of": "2026-01-01"}, "deadline": "2025-12-31"}, "after the deadline"),
-    ("baseline.value", {"baseline": {"as_of": "2023-12-31"}}, "required"),
-    ("target.value", {"target": {"value": -5}}, "negative"),
-    ("target.value", {"target": {"text": "100件以上"}}, "needs target.value"),
+    ("start", {"start": "2025-06", "deadline": "2025-03-31"}, "晚于截止日期"),
+    ("baseline.as_of", {"baseline": {"value": 10, "as_of": "2026-01-01"}, "deadline": "2025-12-31"}, "晚于截止日期"),
+    ("baseline.value", {"baseline": {"as_of": "2023-12-31"}}, "缺少此项"),
+    ("target.value", {"target": {"value": -5}}, "不能为负数"),
+    ("target.value", {"target": {"text": "100件以上"}}, "须有目标值 target.value"),
     ("target.weight", {"target": {"value": 1, "weight": 2}}, ""),
 ])
 def test_bad_indicator(tmp_path, fld, changes, words):
@@ -189,31 +189,31 @@ def test_bad_indicator(tmp_path, fld, changes, words):
 
 def test_indicator_without_id_is_named_by_position(tmp_path):
     exc = load_error(tmp_path, one_file(indicator(), indicator(id=None, name="无编号")))
-    assert_reports(exc, "demo.yaml", "#2", "id", "required")
+    assert_reports(exc, "demo.yaml", "#2", "id", "缺少此项")
 
 
 @pytest.mark.parametrize("fld, changes, words", [
     # range
-    ("target", {"kind": "range", "target": {"min": 3, "max": 2}}, "range min 3 is greater than max 2"),
-    ("target", {"kind": "range", "target": {"min": 2}}, "needs target.min and target.max"),
+    ("target", {"kind": "range", "target": {"min": 3, "max": 2}}, "区间下限 3 大于上限 2"),
+    ("target", {"kind": "range", "target": {"min": 2}}, "须有 target.min 和 target.max"),
     # percentages
-    ("unit", {"kind": "rate", "unit": "件", "target": {"value": 100}}, "unit must be %"),
-    ("unit", {"kind": "share", "unit": "家", "target": {"value": 30}}, "unit must be %"),
-    ("target.value", {"kind": "share", "unit": "%", "target": {"value": 120}}, "0..100"),
-    ("target.value", {"kind": "rate", "unit": "%", "target": {"value": 100.5}}, "0..100"),
-    ("target.value", {"kind": "rate", "unit": "%", "target": {}}, "needs target.value"),
+    ("unit", {"kind": "rate", "unit": "件", "target": {"value": 100}}, "单位应为 %"),
+    ("unit", {"kind": "share", "unit": "家", "target": {"value": 30}}, "单位应为 %"),
+    ("target.value", {"kind": "share", "unit": "%", "target": {"value": 120}}, "0 到 100"),
+    ("target.value", {"kind": "rate", "unit": "%", "target": {"value": 100.5}}, "0 到 100"),
+    ("target.value", {"kind": "rate", "unit": "%", "target": {}}, "须有目标值 target.value"),
     # amounts
-    ("target.value", {"kind": "cumulative", "target": {"text": "700件以上"}}, "kind cumulative needs target.value"),
-    ("target.value", {"kind": "annual", "reporting": "flow", "target": {}}, "kind annual needs target.value"),
+    ("target.value", {"kind": "cumulative", "target": {"text": "700件以上"}}, "类型 cumulative 须有目标值 target.value"),
+    ("target.value", {"kind": "annual", "reporting": "flow", "target": {}}, "类型 annual 须有目标值 target.value"),
     ("reporting", {"kind": "annual", "reporting": "stock", "target": {"value": 45}}, "flow"),
     ("reporting", {"kind": "milestone", "reporting": "flow", "target": {"value": 1}}, "stock"),
     # relative targets
-    ("target.factor", {"kind": "relative_baseline", "target": {}}, "needs a positive target.factor"),
+    ("target.factor", {"kind": "relative_baseline", "target": {}}, "须有正数倍数 target.factor"),
     ("target.reference", {"kind": "relative_reference", "unit": "件/万人", "target": {"factor": 2}},
-     "needs target.reference"),
+     "须有参照指标 target.reference"),
     ("target.reference", {"kind": "relative_reference", "unit": "件/万人",
                           "target": {"factor": 2, "reference": "nation_avg"}},
-     "unknown reference series 'nation_avg'"),
+     "未知的参照指标 'nation_avg'"),
 ])
 def test_target_does_not_fit_kind(tmp_path, fld, changes, words):
     exc = load_error(tmp_path, one_file(indicator(**changes)))
@@ -296,3 +296,19 @@ def test_real_quotes_are_verbatim(scheme_id):
     text = (SOURCES / f"{scheme_id}.txt").read_text(encoding="utf-8")
     missing = [i.id for i in reg.scheme_indicators(scheme_id) if i.quote not in text]
     assert not missing, f"quotes not found verbatim in {scheme_id}.txt: {missing}"
+
+
+@pytest.mark.parametrize("changes", [
+    {"kind": "quarterly"}, {"deadline": "2025-02-30"}, {"id": "Demo Patents"}, {"quote": None},
+    {"reporting": "monthly"}, {"responsible_units": []}, {"target": {"value": "很多"}}, {"colour": "red"},
+    {"start": "2025-13"}, {"target": {"value": 1, "weight": 2}}, {"unit": "吨", "stage": "x"},
+])
+def test_every_loader_message_is_chinese(tmp_path, changes):
+    """方案工作台 and 方案管理 show these to office staff: no pydantic English reaches them."""
+    exc = load_error(tmp_path, one_file(indicator(**changes)))
+    for e in exc.errors:
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in e.message), e
+        for english in ("Input should", "Field required", "Extra inputs", "String should", "Value error",
+                        "List should", "validation error"):
+            assert english not in e.message, e
+

@@ -184,7 +184,7 @@ def test_invalid_registry(tmp_path, capsys):
     (d / "x.yaml").write_text("scheme: [", encoding="utf-8")
     assert status_cli.main(["--registry", str(d), "--scheme", "t", "--as-of", "2024-06-30",
                             "--observations", str(d / "v.csv")]) == 1
-    assert "invalid indicator registry" in capsys.readouterr().err
+    assert "指标库有误" in capsys.readouterr().err
 
 
 def test_add_parser_wires_subcommand(registry_dir, tmp_path, capsys):

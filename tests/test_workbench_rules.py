@@ -57,7 +57,7 @@ def test_an_edit_is_published_and_a_bad_edit_is_named_by_candidate_and_field():
 def test_a_new_candidate_without_units_is_refused_naming_the_field():
     _d, scheme, current, rows = _setup("guangxi")
     _text, problems = definition_text(scheme, rows, current)
-    assert "候选 c5(中小企业)、字段 responsible_units:List should have at least 1 item after validation, not 0" in problems
+    assert "候选 c5(中小企业)、字段 responsible_units:至少需要 1 项" in problems
     for r in rows:
         r["responsible_units"] = r["responsible_units"] or "自治区知识产权局"
         r["lead_units"] = r["lead_units"]

@@ -16,11 +16,12 @@ from datetime import date
 from typing import Iterable, Optional
 
 import yaml
+from pydantic import ValidationError
 
 from indicators.draft.clauses import split_clauses
 from indicators.draft.measure import same_sentence
 from indicators.model import UNIT_DECIMALS, Indicator, Kind, Scheme
-from indicators.registry import load_text
+from indicators.registry import load_text, pydantic_message
 
 KINDS = [k.value for k in Kind]
 UNITS = list(UNIT_DECIMALS)
@@ -378,6 +379,7 @@ def new_scheme_text(meta: dict, rows: list[dict], existing_schemes: Iterable[str
               "note": "由方案工作台据文件草拟(发布为新方案);阶段按目标截止年份划分,可下载YAML修改后再发布。"}
     try:
         model = Scheme.model_validate(scheme)
-    except ValueError as exc:   # pydantic's ValidationError is a ValueError
-        return "", [f"方案、字段 scheme:{exc}"]
+    except ValidationError as exc:
+        return "", [f"方案、字段 scheme.{'.'.join(str(p) for p in e['loc']) or '(方案)'}:{pydantic_message(e)}"
+                    for e in exc.errors()]
     return definition_text(model, out, (), others)
