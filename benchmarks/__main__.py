@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -137,24 +137,6 @@ def _measure(url: str, calls: int) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@contextmanager
-def _browser_lock():
-    """Hold the file lock BENCH_BROWSER_LOCK names (if any) while Chromium runs: on a shared
-    machine browser runs must not overlap, but the rest of the benchmark need not wait."""
-    path = os.environ.get("BENCH_BROWSER_LOCK")
-    if not path:
-        yield
-        return
-    import fcntl
-
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def _pg_server(stack: ExitStack) -> str:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql")):
@@ -216,7 +198,7 @@ def run(args: argparse.Namespace, log=lambda msg: print(msg, file=sys.stderr, fl
 
                 q = str(min(ds.quarters[-1], Quarter.latest_ended(date.today())))
                 runs = []
-                with _browser_lock():
+                with chromium.browser_lock():
                     for i in range(args.browser_runs):
                         log(f"[{backend} {n} regions] page ready in Chromium vs hello world, run {i + 1}/"
                             f"{args.browser_runs} ({args.loads} loads each) ...")
