@@ -16,6 +16,6 @@ def test_bad_registry_stops_startup(tmp_path):
     proc = subprocess.run([sys.executable, "app.py", "--demo", "--port", "8799"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
-    assert "anning.yaml" in proc.stderr and "field unit" in proc.stderr and "斤" in proc.stderr
+    assert "anning.yaml" in proc.stderr and "字段 unit" in proc.stderr and "斤" in proc.stderr
     assert "anning_invention_grants_annual" in proc.stderr
     assert not (tmp_path / "d.db").exists(), "nothing is written when the registry is invalid"
