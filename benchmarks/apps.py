@@ -43,7 +43,7 @@ def hello_with_headers():
     its CSP, Cross-Origin-Opener-Policy, framing and caching headers), as a reverse proxy that sets
     them would serve any app. The page-ready target compares against this floor: COOP alone makes
     Chromium start a fresh renderer process for a page entered from one without it (about:blank
-    between the benchmark's loads), which costs hello world itself ~0.2-0.3 of its time
+    between the benchmark's loads), which costs hello world itself a quarter to a half of its time
     (docs/performance.md, "Page ready: the same headers on both sides")."""
     from dashboard.security import install_headers
 

@@ -8,8 +8,7 @@
   Referer within the site (``/_dash-layout`` reads the page from it).
 * ``Cache-Control: no-store`` on everything but static code (/assets/ and Dash's
   component bundles), so Back after 退出 does not show figures from the cache. Static
-  code carries no session cookie and no ``Vary: Cookie``, so the browser keeps it
-  across pages (``_SessionInterface``).
+  code carries no session cookie and no ``Vary: Cookie`` (``_SessionInterface``).
 * The session cookie is ``Secure`` when SESSION_COOKIE_SECURE is set or the request
   came over HTTPS; behind a reverse proxy that terminates TLS, TRUST_PROXY=N makes
   werkzeug's ProxyFix take the scheme and client address from the last N proxies'
@@ -54,10 +53,10 @@ class _SessionInterface(SecureCookieSessionInterface):
     static code.
 
     A signed-in session's cookie changes on every request (it carries the time last seen), and
-    Flask marks every response that read the session ``Vary: Cookie``. On scripts and stylesheets
-    that made each cached copy stale on the next page: the browser asked again for every bundle on
-    every page load. They are the same for every user, so they carry neither (the page, its layout
-    and its callbacks still renew the session)."""
+    Flask sends it, with ``Vary: Cookie``, on every response that read the session: on scripts
+    and stylesheets a cache keying on that header would keep a copy per request, and each of a
+    page's parallel static responses rewrote the cookie. They are the same for every user, so
+    they carry neither (the page, its layout and its callbacks still renew the session)."""
 
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure

@@ -120,8 +120,8 @@ def test_head_of_the_sign_in_page_is_answered_like_get(tmp_path):
 
 def test_static_code_stays_cached_for_signed_in_users(app):
     """The session cookie changes on every signed-in request; static code carries neither it nor
-    ``Vary: Cookie`` (which made the browser fetch every script again on every page), while the
-    page itself still renews the session."""
+    ``Vary: Cookie`` (a cache keying on it would keep a copy per request), while the page itself
+    still renews the session."""
     c = signed_in(app)
     static = ["/_dash-component-suites/dash/dcc/dash_core_components.js", "/assets/app.css?m=1"]
     for path in static:
