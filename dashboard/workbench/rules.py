@@ -380,6 +380,6 @@ def new_scheme_text(meta: dict, rows: list[dict], existing_schemes: Iterable[str
     try:
         model = Scheme.model_validate(scheme)
     except ValidationError as exc:
-        return "", [f"方案、字段 scheme.{'.'.join(str(p) for p in e['loc']) or '(方案)'}:{pydantic_message(e)}"
+        return "", [f"方案、字段 {'.'.join(['scheme', *map(str, e['loc'])])}:{pydantic_message(e)}"
                     for e in exc.errors()]
     return definition_text(model, out, (), others)
